@@ -1,0 +1,48 @@
+# CovetPy developer commands. `make serve` and `make test` work on a fresh machine:
+# each creates .venv, installs the project with its extras and compiles the Cython kernels.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install build serve test test-interpreted bench lint clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml setup.py | $(PY)
+	$(PY) -m pip install --quiet -e '.[test,bench,lint]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Recompile the kernels in covet/_speedups/ in place (a no-op when nothing changed).
+build: install
+	$(PY) setup.py -q build_ext --inplace
+
+serve: build
+	$(PY) -m covet serve examples.demo:app --host $(HOST) --port $(PORT)
+
+# The whole suite on the compiled kernels (with branch coverage), then the server tests again
+# on the interpreted kernels (COVET_NO_EXTENSIONS=1) so both modes stay in agreement.
+# pytest's exit code 5 (nothing collected) means a broken suite, so it fails too.
+test: build
+	$(PY) -m pytest --cov=covet --cov-branch --cov-report=term $(PYTEST_ARGS) || { rc=$$?; \
+		[ $$rc -eq 5 ] && echo "make test: pytest collected no tests" >&2; exit $$rc; }
+	COVET_NO_EXTENSIONS=1 $(PY) -m pytest -q -p no:cacheprovider tests/server \
+		$(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] && echo "make test: no interpreted-mode tests" >&2; exit $$rc; }
+
+bench: build
+	$(PY) -m bench
+
+lint: install
+	$(VENV)/bin/ruff check covet tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/cython-lint covet/_speedups
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	find covet -name '*.so' -delete -o -name '*.c' -delete -o -name '__pycache__' -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""HTTP throughput and latency of CovetPy against its peers, TechEmpower-style (``python -m bench.http``)."""

@@ -1,0 +1,355 @@
+"""``python -m bench.http``: CovetPy against its peers on TFB plaintext, JSON and pipelined plaintext.
+
+Each round starts every selected server in turn (rotating the order from round to round, so drift
+on a shared machine hits all of them alike), pinned to the server core; checks its answers; warms
+it up; runs wrk pinned to the client core once per test; stops it. Results are medians over rounds,
+ratios are medians of same-round ratios. Exit status: 0 when every floor in bench/floors.json that
+this run could judge holds (or with --no-fail / COVET_BENCH_NO_FAIL=1), 1 when one does not,
+2 when the harness cannot run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.metadata
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+from bench.http.chart import render_svg
+from bench.http.checks import PATHS, check_date_moves, check_server
+from bench.http.floors import FLOORS_PATH, evaluate, load_floors
+from bench.http.processes import ROOT, ServerFailed, ServerProcess, core_busy_seconds, free_port
+from bench.http.report import format_tables, format_verdicts, to_json, write_atomic, write_json
+from bench.http.results import Measurement, Outcome
+from bench.http.targets import COVET_LAUNCHER, RATIO_BASE, TARGETS, TESTS
+from bench.http.wrk import WrkError, missing_tools, run_wrk, wrk_command
+
+RESULTS_DIR = ROOT / "bench" / "results"
+PACKAGES = ("uvicorn", "starlette", "blacksheep", "granian", "uvloop", "httptools", "orjson", "msgspec")
+
+
+def _csv(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _env_no_fail() -> bool:
+    return os.environ.get("COVET_BENCH_NO_FAIL", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def no_fail_requested(argv: list[str]) -> bool:
+    """Whether ``argv`` or the environment asks to report without failing."""
+    return "--no-fail" in argv or _env_no_fail()
+
+
+def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
+    names = ", ".join(f"{t.name}{'' if t.default else ' (opt-in)'}" for t in TARGETS.values())
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.http",
+        description="CovetPy vs its peers on TFB plaintext/JSON, wrk and server pinned to separate cores.",
+    )
+    parser.add_argument(
+        "--only", type=_csv, help=f"comma-separated targets (default: all but opt-in): {names}"
+    )
+    parser.add_argument(
+        "--tests", type=_csv, default=list(TESTS), help="comma-separated: plaintext,json,pipelined"
+    )
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run (default 5)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs per target and test; medians reported (3)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="seconds of wrk before measuring each server (2)"
+    )
+    parser.add_argument("--connections", type=int, default=64, help="wrk -c (64)")
+    parser.add_argument("--depth", type=int, default=16, help="requests per write in the pipelined test (16)")
+    parser.add_argument("--server-cpu", type=int, default=0, help="core the servers are pinned to (0)")
+    parser.add_argument("--client-cpu", type=int, default=1, help="core wrk is pinned to (1)")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin (for machines with one core)")
+    parser.add_argument(
+        "--covet-launcher",
+        choices=("cli", "inline"),
+        default=COVET_LAUNCHER,
+        help=f"start CovetPy with 'python -m covet serve' or covet.server.run (default {COVET_LAUNCHER})",
+    )
+    parser.add_argument("--floors", type=Path, default=FLOORS_PATH, help="floors file (bench/floors.json)")
+    parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR, help="where http.json/http.svg go")
+    parser.add_argument(
+        "--no-fail",
+        action="store_true",
+        default=_env_no_fail(),
+        help="report missed floors but exit 0 (also COVET_BENCH_NO_FAIL=1)",
+    )
+    parser.add_argument("--list", action="store_true", help="list the targets and exit")
+    args = parser.parse_args(argv)
+    unknown = [n for n in (args.only or []) if n not in TARGETS]
+    if unknown:
+        parser.error(f"unknown target(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}")
+    bad_tests = [t for t in args.tests if t not in TESTS]
+    if bad_tests:
+        parser.error(f"unknown test(s) {', '.join(bad_tests)}; choose from {', '.join(TESTS)}")
+    for name in ("duration", "rounds", "connections", "depth"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    if args.warmup < 0:
+        parser.error("--warmup must not be negative")
+    return args
+
+
+def _pinning(args: argparse.Namespace) -> tuple[Optional[int], Optional[int]]:
+    """The (server, client) cores, or (None, None) when pinning is off or impossible."""
+    if args.no_pin:
+        return None, None
+    available = os.sched_getaffinity(0)
+    wanted = {args.server_cpu, args.client_cpu}
+    if len(wanted) < 2 or not wanted <= available:
+        print(
+            f"warning: cannot pin server to core {args.server_cpu} and wrk to core {args.client_cpu} "
+            f"(cores available: {sorted(available)}); running unpinned, numbers will be noisier",
+            file=sys.stderr,
+        )
+        return None, None
+    return args.server_cpu, args.client_cpu
+
+
+def _metadata(
+    args: argparse.Namespace, server_cpu: Optional[int], client_cpu: Optional[int]
+) -> dict[str, Any]:
+    versions = {}
+    for package in PACKAGES:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            versions[package] = importlib.metadata.version(package)
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+    versions["wrk"] = (wrk_version.stdout + wrk_version.stderr).strip().splitlines()[0]
+    cpu_model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    git = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    try:
+        from covet._speedups import speedups_enabled
+
+        compiled: Any = speedups_enabled()
+    except Exception as exc:  # noqa: BLE001 - recorded, not fatal
+        compiled = f"unknown: {exc}"
+    return {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "python": platform.python_version(),
+        "versions": versions,
+        "cpu": cpu_model,
+        "cpus": os.cpu_count(),
+        "git": git.stdout.strip() or None,
+        "covet_speedups_compiled": compiled,
+        "covet_launcher": args.covet_launcher,
+        "settings": {
+            "duration": args.duration,
+            "rounds": args.rounds,
+            "warmup": args.warmup,
+            "connections": args.connections,
+            "threads": 1,
+            "depth": args.depth,
+            "server_cpu": server_cpu,
+            "client_cpu": client_cpu,
+        },
+        "loadavg_start": os.getloadavg(),
+    }
+
+
+class Bench:
+    def __init__(
+        self, args: argparse.Namespace, server_cpu: Optional[int], client_cpu: Optional[int]
+    ) -> None:
+        self.args = args
+        self.server_cpu = server_cpu
+        self.client_cpu = client_cpu
+        self.outcome = Outcome()
+
+    def _busy(self) -> float:
+        cores = [c for c in (self.server_cpu, self.client_cpu) if c is not None]
+        return sum(core_busy_seconds(c) for c in cores)
+
+    def measure_target(self, name: str, round_: int) -> None:
+        args, outcome = self.args, self.outcome
+        tests = outcome.planned[name]
+        keep_log = False
+        try:
+            server = self._start(name)
+        except ServerFailed as exc:
+            outcome.broken[name] = str(exc)
+            print(f"  {name}: BROKEN: {exc}", flush=True)
+            return
+        try:
+            problems, date = check_server(server.port, list(tests), args.depth)
+            date_seen = time.monotonic()
+            if problems:
+                outcome.broken[name] = "; ".join(problems)
+                print(f"  {name}: BROKEN, not measured: {outcome.broken[name]}", flush=True)
+                return
+            if args.warmup:
+                with contextlib.suppress(WrkError):
+                    run_wrk(
+                        wrk_command(
+                            server.url + PATHS["plaintext"],
+                            "plaintext",
+                            args.warmup,
+                            args.connections,
+                            self.client_cpu,
+                        ),
+                        args.warmup,
+                    )
+            for test in tests:
+                self._measure(server, name, test, round_)
+                if server.process.poll() is not None:
+                    raise ServerFailed(
+                        f"{name} exited with status {server.process.returncode} during the {test} test"
+                        f"{server.last_words()}\n{server.log_tail()}"
+                    )
+            problem = check_date_moves(server.port, date, date_seen)
+            if problem:
+                outcome.broken[name] = problem
+                print(f"  {name}: BROKEN: {problem}", flush=True)
+        except ServerFailed as exc:
+            keep_log = True
+            outcome.broken[name] = str(exc)
+            print(f"  {name}: BROKEN: {exc}", flush=True)
+        finally:
+            server.stop()
+            if keep_log:
+                print(f"  ({name} log kept at {server.log.name})", flush=True)
+            else:
+                server.discard_log()
+
+    def _start(self, name: str, attempts: int = 2) -> ServerProcess:
+        """A server that answers on its port; a second try on a new port covers a lost port race."""
+        for attempt in range(attempts):
+            port = free_port()
+            server = ServerProcess(
+                name, TARGETS[name].command(self.args.covet_launcher, port), port, self.server_cpu
+            )
+            try:
+                server.wait_ready()
+                return server
+            except ServerFailed as exc:
+                server.stop()
+                if attempt == attempts - 1:
+                    raise ServerFailed(f"{exc}\n(log: {server.log.name})") from None
+                server.discard_log()
+        raise AssertionError("unreachable")
+
+    def _measure(self, server: ServerProcess, name: str, test: str, round_: int) -> None:
+        args = self.args
+        depth = args.depth if test == "pipelined" else 0
+        command = wrk_command(
+            server.url + PATHS[test], test, args.duration, args.connections, self.client_cpu, depth
+        )
+        measurement = Measurement(name, test, round_, None, loadavg=os.getloadavg()[0])
+        cpu_before, busy_before, started = server.cpu_seconds(), self._busy(), time.monotonic()
+        try:
+            result, output = run_wrk(command, args.duration, pipelined=depth > 1)
+        except WrkError as exc:
+            measurement.failure = str(exc)
+            self.outcome.measurements.append(measurement)
+            print(
+                f"  round {round_ + 1}  {name:<14} {test:<9} wrk failed: {str(exc).splitlines()[0]}",
+                flush=True,
+            )
+            return
+        wall = time.monotonic() - started
+        server_cpu = (server.cpu_seconds() - cpu_before) / wall
+        others = (self._busy() - busy_before) / wall - server_cpu - result.wrk_cpu
+        measurement.result, measurement.wrk_output = result, output
+        measurement.server_cpu, measurement.others_cpu = server_cpu, max(0.0, others)
+        self.outcome.measurements.append(measurement)
+        errors = f"  ! {result.errors} errors" if result.errors else ""
+        print(
+            f"  round {round_ + 1}  {name:<14} {test:<9} {result.requests_per_s:>11,.0f} req/s"
+            f"  p50 {_ms(result.p50_ms):>7}  p99 {_ms(result.p99_ms):>7}"
+            f"  (wrk {result.wrk_cpu:.0%}, server {server_cpu:.0%},"
+            f" others {measurement.others_cpu:.0%}){errors}",
+            flush=True,
+        )
+
+    def run(self, names: list[str]) -> None:
+        for round_ in range(self.args.rounds):
+            shift = round_ % len(names)
+            for name in names[shift:] + names[:shift]:
+                if name not in self.outcome.broken and self.outcome.planned[name]:
+                    self.measure_target(name, round_)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = parse_args(argv)
+    if args.list:
+        for target in TARGETS.values():
+            flag = "" if target.default else "  (opt-in)"
+            print(f"{target.name:<14} {','.join(target.tests):<25} {target.description}{flag}")
+        return 0
+    missing = missing_tools(pinning=not args.no_pin)
+    if missing:
+        print(f"error: {', '.join(missing)} not found on PATH", file=sys.stderr)
+        return 2
+    server_cpu, client_cpu = _pinning(args)
+    if client_cpu is not None:
+        os.sched_setaffinity(0, {client_cpu})  # keep this process off the server's core
+    floors = load_floors(args.floors)
+    names = args.only or [t.name for t in TARGETS.values() if t.default]
+    bench = Bench(args, server_cpu, client_cpu)
+    bench.outcome.planned = {n: tuple(t for t in args.tests if t in TARGETS[n].tests) for n in names}
+    tests = [t for t in TESTS if t in args.tests]
+    meta = _metadata(args, server_cpu, client_cpu)
+    runs = sum(len(v) for v in bench.outcome.planned.values())
+    estimate = args.rounds * (runs * (args.duration + 0.3) + len(names) * (args.warmup + 1.5))
+    print(
+        f"HTTP: {len(names)} servers, {runs} measurements × {args.rounds} rounds × {args.duration} s"
+        f" (about {estimate / 60:.1f} min); server on core {server_cpu}, wrk on core {client_cpu};"
+        f" CovetPy via {args.covet_launcher}; speedups compiled: {meta['covet_speedups_compiled']}",
+        flush=True,
+    )
+    load = os.getloadavg()[0]
+    if load > 0.5:
+        print(f"note: load average is {load:.2f} before starting: other work shares these cores", flush=True)
+    started = time.monotonic()
+    try:
+        bench.run(names)
+    except KeyboardInterrupt:
+        print("\ninterrupted: reporting what was measured so far", file=sys.stderr)
+    outcome = bench.outcome
+    verdicts = evaluate(outcome, floors)
+    print(format_tables(outcome, names, tests, RATIO_BASE, meta["settings"]))
+    print(format_verdicts(verdicts))
+    meta["elapsed_s"] = round(time.monotonic() - started, 1)
+    meta["loadavg_end"] = os.getloadavg()
+    data = to_json(outcome, verdicts, names, tests, RATIO_BASE, meta)
+    json_path, svg_path = args.output_dir / "http.json", args.output_dir / "http.svg"
+    write_json(json_path, data)
+    write_atomic(svg_path, render_svg(outcome, names, tests, RATIO_BASE, floors))
+    print(f"\nwrote {_relative(json_path)} and {_relative(svg_path)} ({meta['elapsed_s']:.0f} s)")
+    failed = [v for v in verdicts if v.failed]
+    if failed:
+        summary = f"{len(failed)} of {len([v for v in verdicts if v.status != 'SKIP'])} floors missed"
+        if args.no_fail:
+            print(f"{summary} (not failing: --no-fail)")
+            return 0
+        print(f"{summary}: failing")
+        return 1
+    return 0
+
+
+def _ms(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.2f} ms"
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

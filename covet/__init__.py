@@ -1,0 +1,22 @@
+"""CovetPy: an async web framework and ORM whose hot paths are compiled with Cython."""
+
+from covet._speedups import speedups_enabled
+from covet.app import Covet
+from covet.exceptions import ClientDisconnect, HTTPException
+from covet.requests import Request
+from covet.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ClientDisconnect",
+    "Covet",
+    "HTMLResponse",
+    "HTTPException",
+    "JSONResponse",
+    "PlainTextResponse",
+    "Request",
+    "Response",
+    "StreamingResponse",
+    "speedups_enabled",
+]

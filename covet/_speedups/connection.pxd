@@ -1,0 +1,120 @@
+# Cython declarations augmenting connection.py (pure-Python mode): the .py stays the one source.
+
+cimport cython
+
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_DECREF
+
+from covet._speedups.http11 cimport RequestHead, RequestReader, encode_response_head
+from covet._speedups.messages cimport BaseResponse
+
+cdef extern from "Python.h":
+    ctypedef enum PySendResult:
+        PYGEN_RETURN
+        PYGEN_ERROR
+        PYGEN_NEXT
+    PySendResult PyIter_Send(object, object, PyObject **) except? PYGEN_ERROR
+
+cdef class HttpConnection
+
+
+cpdef tuple _step(coro)
+cdef class ServerState:
+    cdef public set connections
+    cdef public set tasks
+    cdef public Py_ssize_t active_requests
+    cdef public Py_ssize_t total_requests
+    cdef public dict lifespan_state
+    cdef public bint shutting_down
+    cdef public bytes server_line
+    cdef public bytes common_headers
+    cdef public double now
+    cdef public object clock
+    cdef public long second
+
+    cpdef refresh_date(self)
+    cpdef track(self, task)
+
+
+cdef class ConnectionInfo:
+    cdef public object scheme
+    cdef public object client
+    cdef public object server
+    cdef public object root_path
+
+
+cdef class _Resume:
+    cdef object coro
+    cdef object yielded
+    cdef bint first
+
+
+cdef class RequestCycle:
+    cdef public HttpConnection conn
+    cdef public RequestHead head
+    cdef public object waiter
+    cdef public bint keep_alive
+    cdef public bint continue_sent
+    cdef public bint disconnected
+    cdef public bint response_started
+    cdef public bint response_complete
+    cdef public int status
+    cdef public Py_ssize_t sent_bytes
+    cdef public double started_at
+
+    cpdef wake(self)
+
+
+cdef class HttpConnection:
+    cdef public object app
+    cdef public object handler
+    cdef public object config
+    cdef public ServerState state
+    cdef public object loop
+    cdef public RequestReader reader
+    cdef public list ready
+    cdef public object transport
+    cdef public ConnectionInfo conn
+    cdef public RequestCycle cycle
+    cdef public list out
+    cdef public Py_ssize_t out_size
+    cdef public Py_ssize_t write_buffer_high
+    cdef public bint dispatching
+    cdef public int blocked
+    cdef public bint closing
+    cdef public bint eof
+    cdef public object refusal
+    cdef public object upgrade
+    cdef public double deadline
+    cdef public bint header_deadline
+    cdef public list drain_waiters
+    cdef public Py_ssize_t max_pipelined
+    cdef public double keep_alive_timeout
+    cdef public double header_timeout
+    cdef public Py_ssize_t limit_concurrency
+    cdef public bint access_log
+    cdef public object request_class
+
+    @cython.locals(ready=list, out=list)
+    cpdef run_queue(self)
+    @cython.locals(state=ServerState, cycle=RequestCycle)
+    cdef _start(self, RequestHead head)
+    cdef _start_native(self, RequestCycle cycle)
+    cpdef handler_failed(self, RequestCycle cycle, exc)
+    @cython.locals(resp=BaseResponse, head=RequestHead, keep_alive=bint, status=int, headers=list)
+    cpdef respond(self, RequestCycle cycle, response)
+    cpdef respond_simple(self, RequestCycle cycle, int status, bytes body, list headers)
+    @cython.locals(head=RequestHead)
+    cpdef bint keep_alive_for(self, RequestCycle cycle)
+    cpdef finish(self, RequestCycle cycle, bint keep_alive)
+    cpdef write(self, data)
+    cdef _flush(self)
+    cpdef body_wanted(self)
+    cdef _block(self, int reason)
+    cdef _unblock(self, int reason)
+    cdef _refuse_parse(self, int status, str reason)
+    cpdef _send_error(self, int status, str reason)
+    cpdef check_deadline(self, double now)
+    cpdef close(self)
+    cpdef shutdown(self)
+    cdef _switch_protocol(self, RequestHead head)

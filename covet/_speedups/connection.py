@@ -1,0 +1,655 @@
+"""The HTTP/1.1 connection: parse, dispatch in order, write, flow control and deadlines.
+
+Requests on one connection run one at a time, in arrival order (pipelining). A handler whose
+coroutine finishes without suspending runs inline, with no Task; the responses produced while
+handling one read go out in one ``transport.write``. Timeouts are deadlines checked by the
+server's once-per-tick sweep (``ServerState.sweep``), not a timer per request.
+
+One source for both modes: ``connection.pxd`` types it for Cython; interpreted, it is plain Python.
+"""
+
+import asyncio
+import contextvars
+import logging
+import time
+from email.utils import formatdate
+
+import cython
+
+from covet._speedups.http11 import RequestReader, encode_response_head
+from covet._speedups.messages import BaseResponse
+from covet.exceptions import ClientDisconnect
+
+error_log = logging.getLogger("covet.error")
+access_log = logging.getLogger("covet.access")
+
+# Reasons to stop reading, kept as bits so each is lifted on its own.
+_WRITE_BLOCKED = 1
+_PIPELINE_FULL = 2
+_BODY_UNREAD = 4
+_BODY_BUFFER_LIMIT = 256 * 1024
+
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_TEXT_PLAIN = (b"content-type", b"text/plain; charset=utf-8")
+_copy_context = contextvars.copy_context
+
+
+class ServerState:
+    """What the connections of one server process share: counters, tasks, the Server/Date lines.
+
+    The Date line is rendered once a second rather than per response, as the fast servers do.
+    """
+
+    def __init__(self, server_header="covet"):
+        self.connections = set()
+        self.tasks = set()
+        self.active_requests = 0
+        self.total_requests = 0
+        self.lifespan_state = {}
+        self.shutting_down = False
+        self.server_line = ("server: %s\r\n" % server_header).encode("latin-1") if server_header else b""
+        self.common_headers = b""
+        self.now = 0.0
+        self.clock = None
+        self.second = 0
+        self.refresh_date()
+
+    def refresh_date(self):
+        date = formatdate(time.time(), usegmt=True).encode("ascii")
+        self.common_headers = self.server_line + b"date: " + date + b"\r\n"
+
+    def start_clock(self, loop, tick):
+        """Each ``tick`` seconds: refresh ``now`` and the Date line, and expire deadlines.
+
+        Connections keep a deadline (``HttpConnection.deadline``) instead of a timer each, so a
+        request costs two attribute writes rather than a timer armed and cancelled.
+        """
+        self.now = loop.time()
+        second = int(time.time())
+        if second != self.second:
+            self.second = second
+            self.refresh_date()
+        for connection in list(self.connections):
+            if isinstance(connection, HttpConnection):
+                connection.check_deadline(self.now)
+        self.clock = loop.call_later(tick, self.start_clock, loop, tick)
+
+    def stop_clock(self):
+        if self.clock is not None:
+            self.clock.cancel()
+            self.clock = None
+
+    def track(self, task):
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+
+class ConnectionInfo:
+    """Per-connection facts that every request on it shares."""
+
+    def __init__(self, scheme, client, server, root_path):
+        self.scheme = scheme
+        self.client = client
+        self.server = server
+        self.root_path = root_path
+
+
+class _Resume:
+    """Awaits a coroutine from a suspension reached outside any Task (see ``_start_native``).
+
+    The first ``send`` hands the Task the future the coroutine is waiting on; after that every
+    ``send`` and ``throw`` goes straight to the coroutine, as ``await`` would have done.
+    """
+
+    def __init__(self, coro, yielded):
+        self.coro = coro
+        self.yielded = yielded
+        self.first = True
+
+    def __await__(self):
+        return self
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self.send(None)
+
+    def send(self, value):
+        if self.first:
+            self.first = False
+            return self.yielded
+        return self.coro.send(value)
+
+    def throw(self, exc, *args):
+        self.first = False
+        return self.coro.throw(exc, *args)
+
+    def close(self):
+        self.coro.close()
+
+
+async def _resume(coro, yielded):
+    return await _Resume(coro, yielded)
+
+
+def _step(coro):
+    """Run ``coro`` to its first suspension: (True, result) if it finished, else (False, yielded).
+
+    Compiled, this is ``PyIter_Send``, which hands back the result without raising StopIteration.
+    """
+    if cython.compiled:
+        result = cython.declare(cython.pointer(PyObject), cython.NULL)
+        status = PyIter_Send(coro, None, cython.address(result))
+        value = cython.cast(object, result)
+        Py_DECREF(value)
+        return status == PYGEN_RETURN, value
+    try:
+        return False, coro.send(None)
+    except StopIteration as stop:
+        return True, stop.value
+
+
+def _address(info):
+    if isinstance(info, tuple) and len(info) >= 2:
+        return (str(info[0]), int(info[1]))
+    return None
+
+
+class RequestCycle:
+    """One request on a connection: the body source handed to the app, and the response state."""
+
+    def __init__(self, conn, head):
+        self.conn = conn
+        self.head = head
+        self.waiter = None
+        self.keep_alive = head.keep_alive
+        self.continue_sent = False
+        self.disconnected = False
+        self.response_started = False
+        self.response_complete = False
+        self.status = 0
+        self.sent_bytes = 0
+        self.started_at = 0.0
+
+    def handler_done(self, task):
+        """Done-callback of the Task that finished a suspended native handler."""
+        conn = self.conn
+        if task.cancelled():
+            conn.finish(self, False)
+            return
+        exc = task.exception()
+        if exc is not None:
+            conn.handler_failed(self, exc)
+        else:
+            conn.respond(self, task.result())
+
+    def wake(self):
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def _wait_for_data(self):
+        head = self.head
+        conn = self.conn
+        if head.expect_continue and not self.continue_sent and not self.response_started:
+            self.continue_sent = True
+            conn.write(_CONTINUE)
+        self.waiter = conn.loop.create_future()
+        conn.body_wanted()
+        await self.waiter
+
+    async def receive_chunk(self):
+        """The next piece of the body and whether more follows; ClientDisconnect if gone."""
+        head = self.head
+        while True:
+            if self.disconnected:
+                raise ClientDisconnect()
+            if head.body:
+                chunk = head.take_body()
+                self.conn.body_wanted()
+                return chunk, not head.complete
+            if head.complete:
+                return b"", False
+            await self._wait_for_data()
+
+    async def read_body(self):
+        """The whole body; answers at once when it came with the head."""
+        head = self.head
+        if head.complete and not self.disconnected:
+            return head.take_body()
+        chunks = []
+        more = True
+        while more:
+            chunk, more = await self.receive_chunk()
+            if chunk:
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def stream(self):
+        more = True
+        while more:
+            chunk, more = await self.receive_chunk()
+            if chunk:
+                yield chunk
+
+    async def wait_disconnect(self):
+        """Return once the client has gone (closed or half-closed) or this response is complete."""
+        while not self.disconnected and not self.response_complete and not self.conn.eof:
+            self.waiter = self.conn.loop.create_future()
+            await self.waiter
+
+
+class HttpConnection:
+    """One client connection (an asyncio protocol)."""
+
+    def __init__(self, app, handler, config, state):
+        self.app = app
+        self.handler = handler
+        self.config = config
+        self.state = state
+        self.loop = asyncio.get_running_loop()
+        self.reader = RequestReader(
+            config.max_request_line, config.max_header_bytes, config.max_header_count, config.max_body_size
+        )
+        self.ready = self.reader.ready
+        self.transport = None
+        self.conn = None
+        self.cycle = None
+        self.out = []
+        self.out_size = 0
+        self.write_buffer_high = config.write_buffer_high
+        self.dispatching = False
+        self.blocked = 0
+        self.closing = False
+        self.eof = False
+        self.refusal = None
+        self.upgrade = None
+        self.deadline = 0.0
+        self.header_deadline = False
+        self.drain_waiters = []
+        self.max_pipelined = config.max_pipelined
+        self.keep_alive_timeout = config.timeout_keep_alive
+        self.header_timeout = config.timeout_header
+        self.limit_concurrency = config.limit_concurrency or 0
+        self.access_log = config.access_log
+        from covet.requests import Request
+
+        self.request_class = Request  # imported here: covet.requests builds on this module
+
+    # -- asyncio callbacks ------------------------------------------------------------------
+
+    def connection_made(self, transport):
+        self.transport = transport
+        config = self.config
+        transport.set_write_buffer_limits(config.write_buffer_high, config.write_buffer_low)
+        scheme = "https" if transport.get_extra_info("sslcontext") is not None else "http"
+        self.conn = ConnectionInfo(
+            scheme,
+            _address(transport.get_extra_info("peername")),
+            _address(transport.get_extra_info("sockname")),
+            config.root_path,
+        )
+        self.state.connections.add(self)
+        self.deadline = self.state.now + self.header_timeout
+        self.header_deadline = True
+
+    def connection_lost(self, exc):
+        self.closing = True
+        self.deadline = 0.0
+        self.state.connections.discard(self)
+        cycle = self.cycle
+        if cycle is not None:
+            cycle.disconnected = True
+            cycle.wake()
+        waiters = self.drain_waiters
+        self.drain_waiters = []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def pause_writing(self):
+        self._block(_WRITE_BLOCKED)
+
+    def resume_writing(self):
+        self._unblock(_WRITE_BLOCKED)
+        waiters = self.drain_waiters
+        self.drain_waiters = []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        if self.cycle is None and self.ready and not self.closing:
+            self.run_queue()
+
+    def eof_received(self):
+        # The client has finished sending: answer what it asked, then close. A request still
+        # waiting for its body or for a disconnect is told the client has gone (as uvicorn does).
+        self.eof = True
+        cycle = self.cycle
+        if cycle is None and not self.ready:
+            self.close()
+        elif cycle is not None and not cycle.head.complete:
+            cycle.disconnected = True
+            cycle.wake()
+        elif cycle is not None:
+            cycle.wake()
+        return True
+
+    def data_received(self, data):
+        if self.closing or self.refusal is not None or self.upgrade is not None:
+            return
+        reader = self.reader
+        status = reader.feed(data)
+        if status:
+            if status == -1:
+                self.upgrade = (reader.ready[-1], data[reader.upgrade_offset:])
+            else:
+                self._refuse_parse(status, reader.reason)
+        cycle = self.cycle
+        if cycle is not None:
+            cycle.wake()
+        receiving = reader.current
+        if receiving is not None and receiving.buffered > _BODY_BUFFER_LIMIT:
+            self._block(_BODY_UNREAD)
+        if reader.in_head:
+            if not self.header_deadline:
+                self.deadline = self.state.now + self.header_timeout
+                self.header_deadline = True
+        else:
+            self.deadline = 0.0
+            self.header_deadline = False
+        if cycle is None and (self.ready or self.refusal is not None):
+            self.run_queue()
+        if len(self.ready) >= self.max_pipelined:
+            self._block(_PIPELINE_FULL)
+
+    # -- dispatch ---------------------------------------------------------------------------
+
+    def run_queue(self):
+        """Start queued requests in order while each finishes inline; then write once."""
+        ready = self.ready
+        self.dispatching = True
+        try:
+            while self.cycle is None and ready and not self.closing:
+                head = ready.pop(0)
+                if self.upgrade is not None and head is self.upgrade[0]:
+                    self._switch_protocol(head)
+                    return
+                self._start(head)
+                if self.out_size > self.write_buffer_high:
+                    # A client that pipelines but does not read: hand the transport what we
+                    # have, and stop answering while its buffer is over the high-water mark.
+                    self._flush()
+                    if self.blocked & _WRITE_BLOCKED:
+                        break
+        finally:
+            self.dispatching = False
+            if self.out:
+                self._flush()
+            if self.closing:
+                self.transport.close()
+        if self.blocked & _PIPELINE_FULL and len(ready) < self.max_pipelined:
+            self._unblock(_PIPELINE_FULL)
+        if self.cycle is None and not ready and not self.closing:
+            if self.refusal is not None:
+                self._send_error(self.refusal[0], self.refusal[1])
+            elif self.eof:
+                self.close()
+            elif not self.reader.in_head:
+                self.deadline = self.state.now + self.keep_alive_timeout
+                self.header_deadline = False
+
+    def _start(self, head):
+        state = self.state
+        cycle = RequestCycle(self, head)
+        self.cycle = cycle
+        if self.access_log:
+            cycle.started_at = time.monotonic()
+        if state.shutting_down:
+            cycle.keep_alive = False
+        state.active_requests += 1
+        if self.limit_concurrency and state.active_requests > self.limit_concurrency:
+            retry = b"%d" % self.config.retry_after
+            self.respond_simple(cycle, 503, b"Service Unavailable", [(b"retry-after", retry)])
+            return
+        state.total_requests += 1
+        if self.handler is not None:
+            self._start_native(cycle)
+        else:
+            from covet.server.asgi import run_asgi
+
+            run_asgi(self, cycle)
+
+    def _start_native(self, cycle):
+        request = self.request_class(cycle.head, self.conn, cycle)
+        context = _copy_context()
+        coro = self.handler(request)
+        try:
+            done, yielded = context.run(_step, coro)
+        except BaseException as exc:  # reported as a 500 by handler_failed
+            self.handler_failed(cycle, exc)
+            return
+        if done:
+            self.respond(cycle, yielded)
+            return
+        task = self.loop.create_task(_resume(coro, yielded), context=context)
+        self.state.track(task)
+        task.add_done_callback(cycle.handler_done)
+
+    def handler_failed(self, cycle, exc):
+        if isinstance(exc, ClientDisconnect) or cycle.disconnected:
+            self.finish(cycle, False)
+            return
+        error_log.error("Exception in request handler", exc_info=exc)
+        if cycle.response_started:
+            self.finish(cycle, False)
+        else:
+            self.respond_simple(cycle, 500, b"Internal Server Error", [])
+
+    # -- responses --------------------------------------------------------------------------
+
+    def respond(self, cycle, response):
+        """Send a native response object; a streaming body goes on in a Task."""
+        if cycle.response_complete:
+            return
+        if not isinstance(response, BaseResponse):
+            error_log.error("Request handler returned %r, which is not a Response", response)
+            self.respond_simple(cycle, 500, b"Internal Server Error", [])
+            return
+        resp = response
+        body = resp.body
+        status = resp.status_code
+        headers = resp.headers
+        if body is None:
+            from covet.server.streaming import stream_response
+
+            self.state.track(self.loop.create_task(stream_response(self, cycle, response)))
+            return
+        head = cycle.head
+        keep_alive = self.keep_alive_for(cycle)
+        try:
+            data = encode_response_head(
+                status, headers, len(body), keep_alive, keep_alive and head.http_version == "1.0",
+                self.state.common_headers,
+            )
+        except (ValueError, TypeError) as exc:
+            error_log.error("Invalid response from the request handler: %s", exc)
+            self.respond_simple(cycle, 500, b"Internal Server Error", [])
+            return
+        cycle.response_started = True
+        cycle.status = status
+        if body and head.method != "HEAD" and status >= 200 and status != 204 and status != 304:
+            cycle.sent_bytes = len(body)
+            if self.dispatching:
+                self.out.append(data)
+                self.out.append(body)
+                self.out_size += len(data) + len(body)
+            else:
+                self.write(data + body)
+        else:
+            self.write(data)
+        self.finish(cycle, keep_alive)
+        background = resp.background
+        if background is not None:
+            from covet.server.streaming import run_background
+
+            self.state.track(self.loop.create_task(run_background(background)))
+
+    def respond_simple(self, cycle, status, body, headers):
+        keep_alive = self.keep_alive_for(cycle)
+        data = encode_response_head(
+            status, [_TEXT_PLAIN] + headers, len(body), keep_alive,
+            keep_alive and cycle.head.http_version == "1.0", self.state.common_headers,
+        )
+        cycle.response_started = True
+        cycle.status = status
+        if cycle.head.method != "HEAD":
+            data += body
+        self.write(data)
+        self.finish(cycle, keep_alive)
+
+    def keep_alive_for(self, cycle):
+        head = cycle.head
+        if not cycle.keep_alive or self.closing or self.state.shutting_down:
+            return False
+        if head.has_body and not head.complete:
+            # Answered before the body arrived: what follows cannot be told from the next request.
+            return False
+        return self.upgrade is None
+
+    def finish(self, cycle, keep_alive):
+        """Close the books on ``cycle``; go on with the next request or close."""
+        if cycle.response_complete:
+            return
+        cycle.response_complete = True
+        cycle.wake()
+        self.state.active_requests -= 1
+        if self.access_log:
+            self._log_access(cycle)
+        if self.cycle is cycle:
+            self.cycle = None
+        if self.blocked & _BODY_UNREAD:
+            self._unblock(_BODY_UNREAD)
+        if not keep_alive:
+            self.close()
+        elif not self.dispatching:
+            self.run_queue()
+
+    def _log_access(self, cycle):
+        head = cycle.head
+        client = self.conn.client
+        access_log.info(
+            'client=%s method=%s path="%s" version=%s status=%d bytes=%d duration_ms=%.3f',
+            "%s:%d" % client if client else "-",
+            head.method,
+            head.target.decode("latin-1"),
+            head.http_version,
+            cycle.status,
+            cycle.sent_bytes,
+            (time.monotonic() - cycle.started_at) * 1000.0,
+        )
+
+    # -- writing and flow control -----------------------------------------------------------
+
+    def write(self, data):
+        if self.dispatching:
+            self.out.append(data)
+            self.out_size += len(data)
+        elif not self.transport.is_closing():
+            self.transport.write(data)
+
+    def _flush(self):
+        out = self.out
+        self.out = []
+        self.out_size = 0
+        self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+
+    async def drain(self):
+        if self.blocked & _WRITE_BLOCKED and not self.closing:
+            waiter = self.loop.create_future()
+            self.drain_waiters.append(waiter)
+            await waiter
+
+    def body_wanted(self):
+        if self.blocked & _BODY_UNREAD:
+            self._unblock(_BODY_UNREAD)
+
+    def _block(self, reason):
+        if not self.blocked and not self.closing:
+            self.transport.pause_reading()
+        self.blocked |= reason
+
+    def _unblock(self, reason):
+        was = self.blocked
+        self.blocked &= ~reason
+        if was and not self.blocked and not self.closing:
+            self.transport.resume_reading()
+
+    # -- errors, deadlines, closing ---------------------------------------------------------
+
+    def _refuse_parse(self, status, reason):
+        self.refusal = (status, reason)
+        self.deadline = 0.0
+        broken = self.reader.current
+        if broken is not None and broken in self.ready:
+            # Its body broke a rule before it started: it is answered by the refusal instead.
+            self.ready.remove(broken)
+        cycle = self.cycle
+        if cycle is not None and not cycle.head.complete:
+            # The body of the running request broke a rule (413 while streaming chunks).
+            cycle.disconnected = True
+            cycle.wake()
+            if not cycle.response_started:
+                cycle.response_complete = True
+                self.state.active_requests -= 1
+                self.cycle = None
+                self._send_error(status, reason)
+            else:
+                self.close()
+
+    def _send_error(self, status, reason):
+        body = reason.encode("utf-8", "replace")
+        data = encode_response_head(status, [_TEXT_PLAIN], len(body), False, False, self.state.common_headers)
+        self.write(data + body)
+        self.close()
+
+    def check_deadline(self, now):
+        """Called by the server's sweep: close an idle connection, 408 a slow request head."""
+        if self.deadline == 0.0 or now < self.deadline or self.closing or self.cycle is not None:
+            return
+        self.deadline = 0.0
+        if self.header_deadline and self.reader.in_head:
+            self._send_error(408, "request header timeout")
+        else:
+            self.close()
+
+    def close(self):
+        """Close after what is written so far (inside ``run_queue``, once its write is out)."""
+        if not self.closing:
+            self.closing = True
+            self.deadline = 0.0
+            if not self.dispatching:
+                self.transport.close()
+
+    def shutdown(self):
+        """Graceful shutdown: close now if idle, else after the response in flight."""
+        if self.cycle is None:
+            self.close()
+        else:
+            self.cycle.keep_alive = False
+            self.ready.clear()
+
+    def _switch_protocol(self, head):
+        from covet.server.websocket import upgrade_to_websocket
+
+        trailing = self.upgrade[1]
+        self.deadline = 0.0
+        self.state.connections.discard(self)
+        if not upgrade_to_websocket(self, head, trailing):
+            # Not a WebSocket upgrade: answer it as a plain request, then close.
+            self.state.connections.add(self)
+            self.upgrade = None
+            head.keep_alive = False
+            self._start(head)

@@ -1,0 +1,24 @@
+# Cython declarations augmenting messages.py (pure-Python mode): the .py stays the one source.
+
+from covet._speedups.http11 cimport RequestHead
+
+
+cdef class BaseRequest:
+    cdef public RequestHead _head
+    cdef public object _conn
+    cdef public object _source
+    cdef public object _body
+    cdef public object _query
+    cdef public dict path_params
+    cdef public dict state
+
+
+cpdef list to_raw_headers(headers)
+cpdef content_type_header(media_type, charset)
+
+
+cdef class BaseResponse:
+    cdef public int status_code
+    cdef public list headers
+    cdef public object body
+    cdef public object background

@@ -1,0 +1,94 @@
+"""The compiled cores of ``covet.Request`` and ``covet.Response``.
+
+The server reads and writes these fields from C; the Python subclasses in ``covet.requests`` and
+``covet.responses`` add the convenient API on top without a per-request Python ``__init__``.
+"""
+
+
+class BaseRequest:
+    """The parsed head, the connection it came on, and where the body comes from."""
+
+    def __init__(self, head, conn, source):
+        self._head = head
+        self._conn = conn
+        self._source = source
+        self._body = None
+        self._query = None
+        self.path_params = {}
+        self.state = {}
+
+    @property
+    def method(self):
+        return self._head.method
+
+    @property
+    def path(self):
+        return self._head.path
+
+    @property
+    def query_string(self):
+        return self._head.query_string
+
+    @property
+    def http_version(self):
+        return self._head.http_version
+
+    @property
+    def raw_headers(self):
+        """(name, value) byte pairs in arrival order; names are lower-case."""
+        return self._head.headers
+
+
+def to_raw_headers(headers):
+    """Headers as the server wants them: a list of (name, value) byte pairs, names lower-case."""
+    if not headers:
+        return []
+    if isinstance(headers, list):
+        return [(bytes(name).lower(), bytes(value)) for name, value in headers]
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+
+
+class BaseResponse:
+    """Status, raw headers, body and background task, read by the server from C.
+
+    ``body`` is None for a streaming response (the subclass then has ``body_iterator``). The
+    ``content-type`` header comes from the class's ``_content_type`` unless ``media_type`` or an
+    explicit header says otherwise; content that is not bytes goes through ``render``.
+    """
+
+    _content_type = None
+
+    def __init__(self, content=None, status_code=200, headers=None, media_type=None, background=None):
+        self.status_code = status_code
+        self.body = content if type(content) is bytes else self.render(content)
+        self.background = background
+        content_type = self._content_type if media_type is None else content_type_header(media_type, "utf-8")
+        if headers is None:
+            self.headers = [content_type] if content_type is not None else []
+            return
+        self.headers = to_raw_headers(headers)
+        if content_type is not None:
+            for name, _ in self.headers:
+                if name == b"content-type":
+                    return
+            self.headers.append(content_type)
+
+    def render(self, content):
+        if content is None:
+            return b""
+        if isinstance(content, bytes):
+            return content
+        if isinstance(content, str):
+            return content.encode("utf-8")
+        if isinstance(content, (bytearray, memoryview)):
+            return bytes(content)
+        raise TypeError("%s takes bytes or str content, not %s" % (type(self).__name__, type(content).__name__))
+
+
+def content_type_header(media_type, charset):
+    """The content-type header pair for ``media_type``; text types get a charset."""
+    if media_type is None:
+        return None
+    if media_type.startswith("text/") and "charset=" not in media_type:
+        media_type += "; charset=" + charset
+    return (b"content-type", media_type.encode("latin-1"))

@@ -1,0 +1,198 @@
+"""One server process: bind, run the app's lifespan, serve connections, shut down gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import errno
+import signal
+import socket
+import stat
+import sys
+from typing import Any, Callable, Optional
+
+from covet.server.config import ServerConfig
+from covet.server.lifespan import Lifespan, LifespanError
+from covet._speedups.connection import HttpConnection, ServerState
+
+logger = logging.getLogger("covet.server")
+
+
+def native_handler(app: Any) -> Optional[Callable[[Any], Any]]:
+    """The request handler of a CovetPy app, called without ASGI; None for other apps."""
+    get = getattr(app, "__covet_handler__", None)
+    return get() if get is not None else None
+
+
+def _remove_stale_socket(path: str) -> None:
+    """Remove a socket file left by a server that is gone; refuse anything else at ``path``."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(mode):
+        raise OSError(errno.EEXIST, f"{path} exists and is not a socket; remove it or choose another --uds path")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+    except OSError:
+        os.unlink(path)  # nobody listens: a leftover from a server that died
+    else:
+        raise OSError(errno.EADDRINUSE, f"another server is listening on {path}")
+    finally:
+        probe.close()
+
+
+def bind_socket(config: ServerConfig) -> socket.socket:
+    """The listening socket for ``config`` (TCP or Unix), bound before any worker starts."""
+    if config.uds:
+        _remove_stale_socket(config.uds)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(config.uds)
+        os.chmod(config.uds, 0o666)  # noqa: S103 - the socket is reached by a local proxy
+    else:
+        family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((config.host, config.port))
+        except OSError as exc:
+            sock.close()
+            raise OSError(exc.errno, f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+    sock.listen(config.backlog)
+    sock.set_inheritable(True)
+    return sock
+
+
+def sweep_interval(config: ServerConfig) -> float:
+    """How often deadlines are checked: a quarter of the shortest timeout, at most once a second."""
+    return max(0.01, min(1.0, config.timeout_header / 4, config.timeout_keep_alive / 4))
+
+
+class Server:
+    """Serves ``app`` on the given sockets until told to stop (SIGINT/SIGTERM or ``request_exit``)."""
+
+    def __init__(self, app: Any, config: ServerConfig) -> None:
+        self.app = app
+        self.config = config
+        self.state = ServerState(config.server_header)
+        self.handler = native_handler(app)
+        self.servers: list[asyncio.base_events.Server] = []
+        self.exit_event: Optional[asyncio.Event] = None
+        self.started = False
+
+    def request_exit(self) -> None:
+        if self.exit_event is not None:
+            self.exit_event.set()
+
+    async def serve(self, sockets: Optional[list[socket.socket]] = None) -> None:
+        loop = asyncio.get_running_loop()
+        self.exit_event = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.request_exit)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                pass
+        lifespan = Lifespan(self.app, self.state.lifespan_state)
+        try:
+            await lifespan.startup()
+        except LifespanError as exc:
+            logger.error("%s", exc)
+            raise
+        own_sockets = sockets is None
+        if sockets is None:
+            sockets = [bind_socket(self.config)]
+        try:
+            await self._listen(sockets)
+            self.started = True
+            self._announce()
+            await self.exit_event.wait()
+            await self._shutdown()
+        finally:
+            try:
+                await asyncio.wait_for(lifespan.shutdown(), self.config.timeout_graceful_shutdown)
+            except asyncio.TimeoutError:
+                logger.error(
+                    "Application shutdown hooks still running after %.1f s: exiting without them",
+                    self.config.timeout_graceful_shutdown,
+                )
+            if own_sockets:
+                for sock in sockets:
+                    sock.close()
+                if self.config.uds and os.path.exists(self.config.uds):
+                    os.unlink(self.config.uds)
+
+    async def _listen(self, sockets: list[socket.socket]) -> None:
+        loop = asyncio.get_running_loop()
+        config = self.config
+        ssl_context = config.ssl_context()
+
+        def factory() -> HttpConnection:
+            return HttpConnection(self.app, self.handler, config, self.state)
+
+        self.state.start_clock(loop, sweep_interval(config))
+        for sock in sockets:
+            if sock.family == socket.AF_UNIX:
+                server = await loop.create_unix_server(factory, sock=sock, ssl=ssl_context, backlog=config.backlog)
+            else:
+                server = await loop.create_server(factory, sock=sock, ssl=ssl_context, backlog=config.backlog)
+            self.servers.append(server)
+
+    def _announce(self) -> None:
+        config = self.config
+        scheme = "https" if config.is_ssl else "http"
+        where = f"unix:{config.uds}" if config.uds else f"{scheme}://{config.host}:{config.port}"
+        mode = "native" if self.handler is not None else "ASGI"
+        logger.info("CovetPy serving on %s (process %d, %s app)", where, os.getpid(), mode)
+
+    async def _shutdown(self) -> None:
+        """Stop accepting, let requests in flight finish within the grace period, then close."""
+        state = self.state
+        state.shutting_down = True
+        for server in self.servers:
+            server.close()
+        for connection in list(state.connections):
+            connection.shutdown()
+        deadline = asyncio.get_running_loop().time() + self.config.timeout_graceful_shutdown
+        while state.connections or state.active_requests > 0:
+            if asyncio.get_running_loop().time() >= deadline:
+                logger.warning(
+                    "Grace period over: closing %d connections, %d requests still running",
+                    len(state.connections),
+                    state.active_requests,
+                )
+                break
+            await asyncio.sleep(0.05)
+        for connection in list(state.connections):
+            if connection.transport is not None:
+                connection.transport.abort()
+        for task in list(state.tasks):
+            task.cancel()
+        if state.tasks:
+            await asyncio.wait(list(state.tasks), timeout=1.0)
+        for server in self.servers:
+            await server.wait_closed()
+        state.stop_clock()
+
+
+def install_uvloop() -> Callable[[], asyncio.AbstractEventLoop]:
+    import uvloop
+
+    return uvloop.new_event_loop
+
+
+def run(app: Any, config: ServerConfig, sockets: Optional[list[socket.socket]] = None) -> int:
+    """Run one server process to completion; the exit code for the process."""
+    server = Server(app, config)
+    with asyncio.Runner(loop_factory=install_uvloop()) as runner:
+        try:
+            runner.run(server.serve(sockets))
+        except LifespanError:
+            return 3
+        except KeyboardInterrupt:
+            return 0
+        except OSError as exc:
+            print(f"covet: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+    return 0
