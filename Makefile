@@ -9,9 +9,10 @@ PORT   ?= 8000
 
 .PHONY: install build serve test test-interpreted bench lint clean
 
+# The build tools go into the venv too: `make build` recompiles in place with them.
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade pip "setuptools>=77" "cython>=3.0.10" wheel
 
 $(VENV)/.installed: pyproject.toml setup.py | $(PY)
 	$(PY) -m pip install --quiet -e '.[test,bench,lint]'

@@ -46,6 +46,8 @@ cdef class ConnectionInfo:
 cdef class _Resume:
     cdef object coro
     cdef object yielded
+    cdef object context
+    cdef object pending
     cdef bint first
 
 
@@ -88,6 +90,9 @@ cdef class HttpConnection:
     cdef public double deadline
     cdef public bint header_deadline
     cdef public list drain_waiters
+    cdef public object worker
+    cdef public object wakeup
+    cdef public object handoff
     cdef public Py_ssize_t max_pipelined
     cdef public double keep_alive_timeout
     cdef public double header_timeout

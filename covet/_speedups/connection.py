@@ -32,6 +32,9 @@ _BODY_BUFFER_LIMIT = 256 * 1024
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _TEXT_PLAIN = (b"content-type", b"text/plain; charset=utf-8")
 _copy_context = contextvars.copy_context
+_current_task = asyncio.current_task
+_enter_task = asyncio.tasks._enter_task
+_leave_task = asyncio.tasks._leave_task
 
 
 class ServerState:
@@ -95,15 +98,18 @@ class ConnectionInfo:
 
 
 class _Resume:
-    """Awaits a coroutine from a suspension reached outside any Task (see ``_start_native``).
+    """Awaits a handler coroutine from the suspension its eager first step reached.
 
-    The first ``send`` hands the Task the future the coroutine is waiting on; after that every
-    ``send`` and ``throw`` goes straight to the coroutine, as ``await`` would have done.
+    The first ``send`` hands the Task the future the coroutine is waiting on (or throws in the
+    cancellation that arrived meanwhile); after that every ``send`` and ``throw`` goes to the
+    coroutine, as ``await`` would, inside the request's own context.
     """
 
-    def __init__(self, coro, yielded):
+    def __init__(self, coro, yielded, context, pending):
         self.coro = coro
         self.yielded = yielded
+        self.context = context
+        self.pending = pending
         self.first = True
 
     def __await__(self):
@@ -118,19 +124,53 @@ class _Resume:
     def send(self, value):
         if self.first:
             self.first = False
-            return self.yielded
-        return self.coro.send(value)
+            if self.pending is None:
+                return self.yielded
+            return self.context.run(self.coro.throw, self.pending)
+        return self.context.run(self.coro.send, value)
 
     def throw(self, exc, *args):
         self.first = False
-        return self.coro.throw(exc, *args)
+        return self.context.run(self.coro.throw, exc, *args)
 
     def close(self):
         self.coro.close()
 
 
-async def _resume(coro, yielded):
-    return await _Resume(coro, yielded)
+async def _run_handlers(conn):
+    """The Task that a connection's native handlers belong to.
+
+    Handlers run their first step eagerly inside ``data_received`` with this Task entered as the
+    current task, so ``asyncio.current_task()``, ``asyncio.timeout`` and task groups see a real
+    Task. A handler that suspends is handed here and finished inside the same Task, so a
+    cancellation aimed at "the current task" reaches it. One Task per connection, not per request.
+    """
+    while True:
+        pending = None
+        if conn.handoff is None:
+            conn.wakeup = conn.loop.create_future()
+            try:
+                await conn.wakeup
+            except asyncio.CancelledError as exc:
+                if conn.handoff is None:
+                    conn.worker = None
+                    raise
+                pending = exc  # aimed at the handler just handed over (say, its timeout)
+        cycle, coro, yielded, context = conn.handoff
+        conn.handoff = None
+        try:
+            result = await _Resume(coro, yielded, context, pending)
+        except asyncio.CancelledError:
+            conn.worker = None
+            conn.finish(cycle, False)
+            raise
+        except BaseException as exc:  # reported as a 500 by handler_failed
+            conn.handler_failed(cycle, exc)
+        else:
+            conn.respond(cycle, result)
+        if conn.closing and conn.handoff is None:
+            conn.worker = None
+            return
 
 
 def _step(coro):
@@ -171,18 +211,6 @@ class RequestCycle:
         self.status = 0
         self.sent_bytes = 0
         self.started_at = 0.0
-
-    def handler_done(self, task):
-        """Done-callback of the Task that finished a suspended native handler."""
-        conn = self.conn
-        if task.cancelled():
-            conn.finish(self, False)
-            return
-        exc = task.exception()
-        if exc is not None:
-            conn.handler_failed(self, exc)
-        else:
-            conn.respond(self, task.result())
 
     def wake(self):
         waiter = self.waiter
@@ -270,6 +298,9 @@ class HttpConnection:
         self.deadline = 0.0
         self.header_deadline = False
         self.drain_waiters = []
+        self.worker = None
+        self.wakeup = None
+        self.handoff = None
         self.max_pipelined = config.max_pipelined
         self.keep_alive_timeout = config.timeout_keep_alive
         self.header_timeout = config.timeout_header
@@ -304,6 +335,9 @@ class HttpConnection:
         if cycle is not None:
             cycle.disconnected = True
             cycle.wake()
+        wakeup = self.wakeup
+        if self.worker is not None and self.handoff is None and (wakeup is None or not wakeup.done()):
+            self.worker.cancel()  # the handler Task is idle: nothing more will come for it
         waiters = self.drain_waiters
         self.drain_waiters = []
         for waiter in waiters:
@@ -425,18 +459,30 @@ class HttpConnection:
     def _start_native(self, cycle):
         request = self.request_class(cycle.head, self.conn, cycle)
         context = _copy_context()
-        coro = self.handler(request)
+        worker = self.worker
+        if worker is None:
+            worker = self.worker = self.loop.create_task(_run_handlers(self))
+            self.state.track(worker)
+        loop = self.loop
+        outside = _current_task(loop) is None
+        if outside:
+            _enter_task(loop, worker)
         try:
+            coro = self.handler(request)
             done, yielded = context.run(_step, coro)
         except BaseException as exc:  # reported as a 500 by handler_failed
             self.handler_failed(cycle, exc)
             return
+        finally:
+            if outside:
+                _leave_task(loop, worker)
         if done:
             self.respond(cycle, yielded)
             return
-        task = self.loop.create_task(_resume(coro, yielded), context=context)
-        self.state.track(task)
-        task.add_done_callback(cycle.handler_done)
+        self.handoff = (cycle, coro, yielded, context)
+        wakeup = self.wakeup
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
 
     def handler_failed(self, cycle, exc):
         if isinstance(exc, ClientDisconnect) or cycle.disconnected:
@@ -535,7 +581,13 @@ class HttpConnection:
         if not keep_alive:
             self.close()
         elif not self.dispatching:
-            self.run_queue()
+            current = _current_task(self.loop)
+            if current is None or current is self.worker:
+                self.run_queue()
+            else:
+                # Finished inside another Task (a streaming body): start the next request from
+                # the loop, so that its handler runs as part of this connection's handler Task.
+                self.loop.call_soon(self.run_queue)
 
     def _log_access(self, cycle):
         head = cycle.head
