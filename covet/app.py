@@ -81,11 +81,16 @@ class Covet:
 
     # -- dispatch ---------------------------------------------------------------------------
 
-    def __covet_handler__(self) -> Callable[[Request], Awaitable[Any]]:
-        return self.handle
+    def __covet_handler__(self) -> Covet:
+        """What CovetPy's server calls instead of ASGI: ``dispatch``, ``convert``, ``handle_error``."""
+        return self
 
-    async def handle(self, request: Request) -> Any:
-        """Route ``request`` and return the response object to send."""
+    def dispatch(self, request: Request) -> Any:
+        """Route ``request``: a response when routing alone answers it, else the handler's coroutine.
+
+        The server runs the coroutine itself (its first step without a Task), so no wrapper
+        coroutine stands between it and the handler.
+        """
         table = self._routes.get(request.path)
         if table is None:
             return _NOT_FOUND
@@ -93,18 +98,37 @@ class Covet:
         if handler is None:
             allow = ", ".join(sorted(table))
             return PlainTextResponse("Method Not Allowed", status_code=405, headers={"allow": allow})
-        try:
-            result = await handler(request)
-        except HTTPException as exc:
+        return handler(request)
+
+    def convert(self, request: Request, result: Any) -> Response:
+        """The response for a handler's return value that is not a Response already."""
+        return to_response(result, self._handler_name(request))
+
+    def handle_error(self, request: Request, exc: BaseException) -> Response:
+        """The response for an exception a handler raised (ClientDisconnect is passed on)."""
+        if isinstance(exc, HTTPException):
             return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
-        except ClientDisconnect:
-            raise  # the server closes the connection; nothing to answer, nothing to log
-        except Exception:
-            logger.exception("Exception in handler %s", handler.__qualname__)
-            return PlainTextResponse("Internal Server Error", status_code=500)
+        if isinstance(exc, ClientDisconnect) or not isinstance(exc, Exception):
+            raise exc  # the server closes the connection; nothing to answer, nothing to log
+        logger.error("Exception in handler %s", self._handler_name(request), exc_info=exc)
+        return PlainTextResponse("Internal Server Error", status_code=500)
+
+    def _handler_name(self, request: Request) -> str:
+        handler = self._routes.get(request.path, {}).get(request.method)
+        return handler.__qualname__ if handler is not None else "?"
+
+    async def handle(self, request: Request) -> Response:
+        """Route and run ``request`` to its response (the path taken under ASGI servers)."""
+        outcome = self.dispatch(request)
+        if isinstance(outcome, BaseResponse):
+            return outcome  # type: ignore[return-value]
+        try:
+            result = await outcome
+        except Exception as exc:
+            return self.handle_error(request, exc)
         if isinstance(result, BaseResponse):
-            return result
-        return to_response(result, handler)
+            return result  # type: ignore[return-value]
+        return self.convert(request, result)
 
     async def startup(self) -> None:
         for hook in self.on_startup:
@@ -124,7 +148,7 @@ class Covet:
         await serve_asgi(self, scope, receive, send)
 
 
-def to_response(result: Any, handler: Optional[Callable[..., Any]] = None) -> Response:
+def to_response(result: Any, handler_name: str = "?") -> Response:
     """Turn what a handler returned into a Response, or a logged 500 when it returned nothing usable."""
     if isinstance(result, str):
         return PlainTextResponse(result)
@@ -134,10 +158,9 @@ def to_response(result: Any, handler: Optional[Callable[..., Any]] = None) -> Re
         dataclasses.is_dataclass(result) and not isinstance(result, type)
     ):
         return JSONResponse(result)
-    name = getattr(handler, "__qualname__", repr(handler))
     logger.error(
         "Handler %s returned %r; return a Response, str, bytes, dict, list or dataclass",
-        name,
+        handler_name,
         type(result).__name__,
     )
     return PlainTextResponse("Internal Server Error", status_code=500)

@@ -91,6 +91,7 @@ cdef class HttpConnection:
     cdef public bint header_deadline
     cdef public list drain_waiters
     cdef public object worker
+    cdef public bint worker_running
     cdef public object wakeup
     cdef public object handoff
     cdef public Py_ssize_t max_pipelined
@@ -105,6 +106,8 @@ cdef class HttpConnection:
     @cython.locals(state=ServerState, cycle=RequestCycle)
     cdef _start(self, RequestHead head)
     cdef _start_native(self, RequestCycle cycle)
+    cpdef handler_returned(self, RequestCycle cycle, request, value)
+    cpdef handler_raised(self, RequestCycle cycle, request, exc)
     cpdef handler_failed(self, RequestCycle cycle, exc)
     @cython.locals(resp=BaseResponse, head=RequestHead, keep_alive=bint, status=int, headers=list)
     cpdef respond(self, RequestCycle cycle, response)

@@ -156,7 +156,7 @@ async def _run_handlers(conn):
                     conn.worker = None
                     raise
                 pending = exc  # aimed at the handler just handed over (say, its timeout)
-        cycle, coro, yielded, context = conn.handoff
+        cycle, request, coro, yielded, context = conn.handoff
         conn.handoff = None
         try:
             result = await _Resume(coro, yielded, context, pending)
@@ -164,10 +164,13 @@ async def _run_handlers(conn):
             conn.worker = None
             conn.finish(cycle, False)
             raise
-        except BaseException as exc:  # reported as a 500 by handler_failed
-            conn.handler_failed(cycle, exc)
+        except BaseException as exc:  # the app's answer to it, or a 500
+            conn.worker_running = True
+            conn.handler_raised(cycle, request, exc)
         else:
-            conn.respond(cycle, result)
+            conn.worker_running = True
+            conn.handler_returned(cycle, request, result)
+        conn.worker_running = False
         if conn.closing and conn.handoff is None:
             conn.worker = None
             return
@@ -299,6 +302,7 @@ class HttpConnection:
         self.header_deadline = False
         self.drain_waiters = []
         self.worker = None
+        self.worker_running = False
         self.wakeup = None
         self.handoff = None
         self.max_pipelined = config.max_pipelined
@@ -458,31 +462,61 @@ class HttpConnection:
 
     def _start_native(self, cycle):
         request = self.request_class(cycle.head, self.conn, cycle)
+        native = self.handler
+        try:
+            outcome = native.dispatch(request)
+        except BaseException as exc:
+            self.handler_raised(cycle, request, exc)
+            return
+        if isinstance(outcome, BaseResponse):
+            self.respond(cycle, outcome)
+            return
         context = _copy_context()
         worker = self.worker
         if worker is None:
             worker = self.worker = self.loop.create_task(_run_handlers(self))
             self.state.track(worker)
         loop = self.loop
-        outside = _current_task(loop) is None
+        # Outside any Task (as asyncio calls protocols), enter this connection's handler Task.
+        outside = not self.worker_running and _current_task(loop) is None
         if outside:
             _enter_task(loop, worker)
         try:
-            coro = self.handler(request)
-            done, yielded = context.run(_step, coro)
-        except BaseException as exc:  # reported as a 500 by handler_failed
-            self.handler_failed(cycle, exc)
-            return
-        finally:
+            done, value = context.run(_step, outcome)
+        except BaseException as exc:
             if outside:
                 _leave_task(loop, worker)
-        if done:
-            self.respond(cycle, yielded)
+            self.handler_raised(cycle, request, exc)
             return
-        self.handoff = (cycle, coro, yielded, context)
+        if outside:
+            _leave_task(loop, worker)
+        if done:
+            self.handler_returned(cycle, request, value)
+            return
+        self.handoff = (cycle, request, outcome, value, context)
         wakeup = self.wakeup
         if wakeup is not None and not wakeup.done():
             wakeup.set_result(None)
+
+    def handler_returned(self, cycle, request, value):
+        if isinstance(value, BaseResponse):
+            self.respond(cycle, value)
+            return
+        try:
+            response = self.handler.convert(request, value)
+        except BaseException as exc:
+            self.handler_failed(cycle, exc)
+            return
+        self.respond(cycle, response)
+
+    def handler_raised(self, cycle, request, exc):
+        """Let the app answer the exception its handler raised; a 500 if that fails too."""
+        try:
+            response = self.handler.handle_error(request, exc)
+        except BaseException as error:
+            self.handler_failed(cycle, error)
+            return
+        self.respond(cycle, response)
 
     def handler_failed(self, cycle, exc):
         if isinstance(exc, ClientDisconnect) or cycle.disconnected:
@@ -581,8 +615,7 @@ class HttpConnection:
         if not keep_alive:
             self.close()
         elif not self.dispatching:
-            current = _current_task(self.loop)
-            if current is None or current is self.worker:
+            if self.worker_running or _current_task(self.loop) is None:
                 self.run_queue()
             else:
                 # Finished inside another Task (a streaming body): start the next request from

@@ -19,8 +19,12 @@ from covet._speedups.connection import HttpConnection, ServerState
 logger = logging.getLogger("covet.server")
 
 
-def native_handler(app: Any) -> Optional[Callable[[Any], Any]]:
-    """The request handler of a CovetPy app, called without ASGI; None for other apps."""
+def native_handler(app: Any) -> Any:
+    """What a CovetPy app offers the server to call without ASGI; None for other apps.
+
+    It has ``dispatch(request)`` (a response, or the handler's coroutine), ``convert(request,
+    value)`` for handler results that are not responses, and ``handle_error(request, exc)``.
+    """
     get = getattr(app, "__covet_handler__", None)
     return get() if get is not None else None
 
