@@ -42,7 +42,7 @@ bench: build
 lint: install
 	$(VENV)/bin/ruff check covet tests bench
 	$(VENV)/bin/mypy
-	$(VENV)/bin/cython-lint covet/_speedups
+	PATH=$(VENV)/bin:$$PATH $(VENV)/bin/cython-lint --max-line-length 110 --ignore E301 E302 -- covet/_speedups/*.pxd
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import logging
-from typing import Any, Awaitable, Callable, Iterable, Optional, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
+from covet._speedups.messages import BaseResponse
 from covet.exceptions import ClientDisconnect, HTTPException
 from covet.requests import Request
-from covet._speedups.messages import BaseResponse
 from covet.responses import JSONResponse, PlainTextResponse, Response
 
 logger = logging.getLogger("covet.error")
@@ -46,7 +47,8 @@ class Covet:
         if not path.startswith("/"):
             raise ValueError(f"route path must start with '/', got {path!r}")
 
-        def register(handler: H) -> H:
+        def register(registered: H) -> H:
+            handler: Handler = registered
             if not inspect.iscoroutinefunction(handler):
                 raise TypeError(f"handler {handler.__qualname__} must be an 'async def' function")
             table = self._routes.setdefault(path, {})
@@ -57,7 +59,7 @@ class Covet:
                 table[method] = handler
             if "GET" in table and "HEAD" not in table:
                 table["HEAD"] = table["GET"]
-            return handler
+            return registered
 
         return register
 

@@ -7,7 +7,8 @@ import contextlib
 import socket
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import uvloop
 
@@ -92,7 +93,7 @@ def read_all(conn: socket.socket, timeout: float = 5.0, quiet: float = 0.5) -> b
     while True:
         try:
             chunk = conn.recv(65536)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             break
         except ConnectionResetError:
             break

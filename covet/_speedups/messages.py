@@ -62,7 +62,9 @@ class BaseResponse:
         self.status_code = status_code
         self.body = content if type(content) is bytes else self.render(content)
         self.background = background
-        content_type = self._content_type if media_type is None else content_type_header(media_type, "utf-8")
+        content_type = self._content_type
+        if media_type is not None:
+            content_type = content_type_header(media_type, "utf-8")
         if headers is None:
             self.headers = [content_type] if content_type is not None else []
             return
@@ -82,7 +84,9 @@ class BaseResponse:
             return content.encode("utf-8")
         if isinstance(content, (bytearray, memoryview)):
             return bytes(content)
-        raise TypeError("%s takes bytes or str content, not %s" % (type(self).__name__, type(content).__name__))
+        raise TypeError(
+            "%s takes bytes or str content, not %s" % (type(self).__name__, type(content).__name__)
+        )
 
 
 def content_type_header(media_type, charset):

@@ -65,7 +65,9 @@ class ServerConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"ServerConfig.{name} must be at least 1, got {getattr(self, name)!r}")
         if self.limit_concurrency is not None and self.limit_concurrency < 1:
-            raise ValueError(f"ServerConfig.limit_concurrency must be at least 1 or None, got {self.limit_concurrency!r}")
+            raise ValueError(
+                f"ServerConfig.limit_concurrency must be at least 1 or None, got {self.limit_concurrency!r}"
+            )
         if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
             raise ValueError("TLS needs both ssl_certfile and ssl_keyfile")
         if self.write_buffer_low > self.write_buffer_high:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import logging
 import os
-import errno
 import signal
 import socket
 import stat
 import sys
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any, Optional, cast
 
+from covet._speedups.connection import HttpConnection, ServerState
 from covet.server.config import ServerConfig
 from covet.server.lifespan import Lifespan, LifespanError
-from covet._speedups.connection import HttpConnection, ServerState
 
 logger = logging.getLogger("covet.server")
 
@@ -36,7 +38,9 @@ def _remove_stale_socket(path: str) -> None:
     except FileNotFoundError:
         return
     if not stat.S_ISSOCK(mode):
-        raise OSError(errno.EEXIST, f"{path} exists and is not a socket; remove it or choose another --uds path")
+        raise OSError(
+            errno.EEXIST, f"{path} exists and is not a socket; remove it or choose another --uds path"
+        )
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(path)
@@ -63,7 +67,8 @@ def bind_socket(config: ServerConfig) -> socket.socket:
             sock.bind((config.host, config.port))
         except OSError as exc:
             sock.close()
-            raise OSError(exc.errno, f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+            where = f"{config.host}:{config.port}"
+            raise OSError(exc.errno, f"cannot listen on {where}: {exc.strerror}") from None
     sock.listen(config.backlog)
     sock.set_inheritable(True)
     return sock
@@ -94,10 +99,9 @@ class Server:
         loop = asyncio.get_running_loop()
         self.exit_event = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
+            # Not possible outside the main thread (tests run servers in threads).
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self.request_exit)
-            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
-                pass
         lifespan = Lifespan(self.app, self.state.lifespan_state)
         try:
             await lifespan.startup()
@@ -116,7 +120,7 @@ class Server:
         finally:
             try:
                 await asyncio.wait_for(lifespan.shutdown(), self.config.timeout_graceful_shutdown)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 logger.error(
                     "Application shutdown hooks still running after %.1f s: exiting without them",
                     self.config.timeout_graceful_shutdown,
@@ -132,15 +136,15 @@ class Server:
         config = self.config
         ssl_context = config.ssl_context()
 
-        def factory() -> HttpConnection:
-            return HttpConnection(self.app, self.handler, config, self.state)
+        def factory() -> asyncio.Protocol:
+            # HttpConnection is a compiled class with the asyncio.Protocol interface.
+            connection: Any = HttpConnection(self.app, self.handler, config, self.state)
+            return cast(asyncio.Protocol, connection)
 
         self.state.start_clock(loop, sweep_interval(config))
         for sock in sockets:
-            if sock.family == socket.AF_UNIX:
-                server = await loop.create_unix_server(factory, sock=sock, ssl=ssl_context, backlog=config.backlog)
-            else:
-                server = await loop.create_server(factory, sock=sock, ssl=ssl_context, backlog=config.backlog)
+            create = loop.create_unix_server if sock.family == socket.AF_UNIX else loop.create_server
+            server = await create(factory, sock=sock, ssl=ssl_context, backlog=config.backlog)
             self.servers.append(server)
 
     def _announce(self) -> None:

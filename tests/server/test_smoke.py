@@ -17,14 +17,13 @@ async def json_route(request):
 
 
 def test_plaintext_and_json_with_server_and_date_headers():
-    with running_server(app) as srv:
-        with httpx.Client(base_url=srv.url) as client:
-            r = client.get("/plaintext")
-            assert r.status_code == 200
-            assert r.text == "Hello, World!"
-            assert r.headers["content-type"] == "text/plain; charset=utf-8"
-            assert r.headers["server"] == "covet"
-            assert r.headers["date"].endswith("GMT")
-            r = client.get("/json")
-            assert r.json() == {"message": "Hello, World!"}
-            assert r.headers["content-type"] == "application/json"
+    with running_server(app) as srv, httpx.Client(base_url=srv.url) as client:
+        r = client.get("/plaintext")
+        assert r.status_code == 200
+        assert r.text == "Hello, World!"
+        assert r.headers["content-type"] == "text/plain; charset=utf-8"
+        assert r.headers["server"] == "covet"
+        assert r.headers["date"].endswith("GMT")
+        r = client.get("/json")
+        assert r.json() == {"message": "Hello, World!"}
+        assert r.headers["content-type"] == "application/json"

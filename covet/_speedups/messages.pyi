@@ -1,0 +1,45 @@
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Optional, Union
+
+from covet._speedups.http11 import RequestHead
+
+RawHeaders = list[tuple[bytes, bytes]]
+
+class BaseRequest:
+    _head: RequestHead
+    _conn: Any
+    _source: Any
+    _body: Optional[bytes]
+    _query: Optional[dict[str, list[str]]]
+    path_params: dict[str, Any]
+    state: dict[str, Any]
+    def __init__(self, head: RequestHead, conn: Any, source: Any) -> None: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def query_string(self) -> bytes: ...
+    @property
+    def http_version(self) -> str: ...
+    @property
+    def raw_headers(self) -> RawHeaders: ...
+
+def to_raw_headers(headers: Union[Mapping[str, str], RawHeaders, None]) -> RawHeaders: ...
+def content_type_header(media_type: Optional[str], charset: str) -> Optional[tuple[bytes, bytes]]: ...
+
+class BaseResponse:
+    _content_type: Optional[tuple[bytes, bytes]]
+    status_code: int
+    headers: RawHeaders
+    body: Optional[bytes]
+    background: Optional[Callable[[], Awaitable[Any]]]
+    def __init__(
+        self,
+        content: Any = None,
+        status_code: int = 200,
+        headers: Union[Mapping[str, str], RawHeaders, None] = None,
+        media_type: Optional[str] = None,
+        background: Optional[Callable[[], Awaitable[Any]]] = None,
+    ) -> None: ...
+    def render(self, content: Any) -> bytes: ...
