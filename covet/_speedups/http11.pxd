@@ -5,6 +5,8 @@ cimport cython
 cdef dict _METHODS
 cdef dict _STATUS_LINES
 cdef dict _HEAD_CACHE
+cdef dict _HEADS
+cdef bytes _HEADS_COMMON
 cdef Py_ssize_t _LENGTH_LINES_CACHED
 cdef list _LENGTH_LINES
 cdef Py_ssize_t _HEAD_CACHE_SIZE

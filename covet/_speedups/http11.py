@@ -220,9 +220,7 @@ class RequestReader:
         elif method == "CONNECT":
             raise RequestRejected(405, "CONNECT is not supported")
         target = self.url
-        if target[:1] == b"/":
-            raw_path = target
-        elif target == b"*" and method == "OPTIONS":
+        if target[:1] == b"/" or target == b"*" and method == "OPTIONS":
             raw_path = target
         elif target[:7].lower() == b"http://" or target[:8].lower() == b"https://":
             rest = target[target.find(b"://") + 3:]
@@ -290,6 +288,8 @@ def status_line(status):
 _LENGTH_LINES_CACHED = 4096
 _LENGTH_LINES = [b"content-length: %d\r\n" % n for n in range(_LENGTH_LINES_CACHED)]
 _HEAD_CACHE = {}
+_HEADS = {}
+_HEADS_COMMON = b""
 _HEAD_CACHE_SIZE = 512
 
 
@@ -314,10 +314,20 @@ def encode_response_head(status, headers, content_length, keep_alive, http10_kee
     ``common`` is the pre-encoded Server and Date lines. Heads of the common shapes (a few
     fixed headers) are rendered once and reused: the template cache is keyed by their values.
     """
+    global _HEADS_COMMON
     if type(status) is not int or status < 100 or status > 999:
         raise ValueError("invalid HTTP status code %r" % (status,))
     code = status
+    whole = None
     if len(headers) <= 4:
+        # Most responses repeat a few shapes: within one Date second the whole head repeats.
+        if common is not _HEADS_COMMON:
+            _HEADS.clear()
+            _HEADS_COMMON = common
+        whole = (status, tuple(headers), content_length, keep_alive, http10_keep_alive)
+        head = _HEADS.get(whole)
+        if head is not None:
+            return head
         key = (status, tuple(headers))
         lines = _HEAD_CACHE.get(key)
         if lines is None:
@@ -344,4 +354,7 @@ def encode_response_head(status, headers, content_length, keep_alive, http10_kee
         end = b"connection: keep-alive\r\n\r\n"
     else:
         end = b"\r\n"
-    return b"".join((lines, common, length, end))
+    head = b"".join((lines, common, length, end))
+    if whole is not None and len(_HEADS) < _HEAD_CACHE_SIZE:
+        _HEADS[whole] = head
+    return head
