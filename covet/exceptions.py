@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Mapping, Optional
+from typing import Optional
 
 
 class ClientDisconnect(Exception):

@@ -6,7 +6,8 @@ type and how content is rendered to bytes.
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterable, Awaitable, Callable, Mapping, Optional, Union
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
+from typing import Any, Optional, Union
 
 import orjson
 
