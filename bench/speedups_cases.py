@@ -208,8 +208,15 @@ def connection_cases(mod: ModuleType) -> list[Case]:
     ]
 
 
+def router_cases(mod: ModuleType) -> list[Case]:
+    from bench.routing import router_cases as cases
+
+    return cases(mod)
+
+
 CASES: dict[str, Callable[[ModuleType], list[Case]]] = {
     "http11": http11_cases,
     "messages": messages_cases,
     "connection": connection_cases,
+    "router": router_cases,
 }
