@@ -12,6 +12,7 @@ from covet._speedups.messages import BaseResponse
 from covet.exceptions import ClientDisconnect, HTTPException
 from covet.requests import Request
 from covet.responses import JSONResponse, PlainTextResponse, Response
+from covet.routing import Match, MethodNotAllowed, Router, RouteTable
 
 logger = logging.getLogger("covet.error")
 
@@ -23,69 +24,81 @@ _NOT_FOUND = PlainTextResponse("Not Found", status_code=404)
 
 
 class Covet:
-    """A CovetPy application: ``@app.get("/path")`` registers ``async def handler(request)``.
+    """A CovetPy application: ``@app.get("/users/{id:int}")`` registers ``async def handler(request)``.
 
     Handlers return a Response, a ``str`` (text), ``bytes``, or a dict, list or dataclass (JSON).
-    The object is an ASGI 3 callable, and CovetPy's own server calls ``handle`` directly.
+    Path parameters arrive converted in ``request.path_params``. The object is an ASGI 3 callable,
+    and CovetPy's own server calls ``dispatch`` directly.
     """
 
     def __init__(
         self,
         *,
         debug: bool = False,
+        redirect_slashes: bool = True,
         on_startup: Iterable[Hook] = (),
         on_shutdown: Iterable[Hook] = (),
     ) -> None:
         self.debug = debug
         self.on_startup: list[Hook] = list(on_startup)
         self.on_shutdown: list[Hook] = list(on_shutdown)
-        self._routes: dict[str, dict[str, Handler]] = {}
+        self.router = Router(redirect_slashes=redirect_slashes)
+        self._table: RouteTable | None = None
 
     # -- registration -----------------------------------------------------------------------
 
-    def route(self, path: str, methods: Iterable[str] = ("GET",)) -> Callable[[H], H]:
-        if not path.startswith("/"):
-            raise ValueError(f"route path must start with '/', got {path!r}")
+    def route(
+        self, path: str, methods: Iterable[str] = ("GET",), name: str | None = None
+    ) -> Callable[[H], H]:
+        """Register an ``async def`` handler for ``path`` (a template, see ``covet.routing``)."""
 
         def register(registered: H) -> H:
             handler: Handler = registered
             if not inspect.iscoroutinefunction(handler):
                 raise TypeError(f"handler {handler.__qualname__} must be an 'async def' function")
-            table = self._routes.setdefault(path, {})
-            for method in methods:
-                method = method.upper()
-                if method in table:
-                    raise ValueError(f"{method} {path} is already routed to {table[method].__qualname__}")
-                table[method] = handler
-            if "GET" in table and "HEAD" not in table:
-                table["HEAD"] = table["GET"]
+            self.router.add_route(path, handler, methods, name)
+            self._table = None
             return registered
 
         return register
 
-    def get(self, path: str) -> Callable[[H], H]:
-        return self.route(path, ("GET",))
+    def get(self, path: str, name: str | None = None) -> Callable[[H], H]:
+        return self.route(path, ("GET",), name)
 
-    def post(self, path: str) -> Callable[[H], H]:
-        return self.route(path, ("POST",))
+    def post(self, path: str, name: str | None = None) -> Callable[[H], H]:
+        return self.route(path, ("POST",), name)
 
-    def put(self, path: str) -> Callable[[H], H]:
-        return self.route(path, ("PUT",))
+    def put(self, path: str, name: str | None = None) -> Callable[[H], H]:
+        return self.route(path, ("PUT",), name)
 
-    def patch(self, path: str) -> Callable[[H], H]:
-        return self.route(path, ("PATCH",))
+    def patch(self, path: str, name: str | None = None) -> Callable[[H], H]:
+        return self.route(path, ("PATCH",), name)
 
-    def delete(self, path: str) -> Callable[[H], H]:
-        return self.route(path, ("DELETE",))
+    def delete(self, path: str, name: str | None = None) -> Callable[[H], H]:
+        return self.route(path, ("DELETE",), name)
 
-    def options(self, path: str) -> Callable[[H], H]:
-        return self.route(path, ("OPTIONS",))
+    def options(self, path: str, name: str | None = None) -> Callable[[H], H]:
+        return self.route(path, ("OPTIONS",), name)
+
+    def include_router(self, router: Router, prefix: str = "", name: str | None = None) -> None:
+        """Serve ``router``'s routes under ``prefix`` (names become ``name:route``)."""
+        self.router.include(router, prefix, name)
+        self._table = None
+
+    def url_for(self, name: str, /, **params: Any) -> str:
+        """The percent-encoded path of the route called ``name`` (see ``Router.url_for``)."""
+        return self.router.url_for(name, **params)
 
     # -- dispatch ---------------------------------------------------------------------------
 
     def __covet_handler__(self) -> Covet:
         """What CovetPy's server calls instead of ASGI: ``dispatch``, ``convert``, ``handle_error``."""
+        self._compile()
         return self
+
+    def _compile(self) -> RouteTable:
+        table = self._table = self.router.compile()
+        return table
 
     def dispatch(self, request: Request) -> Any:
         """Route ``request``: a response when routing alone answers it, else the handler's coroutine.
@@ -93,14 +106,28 @@ class Covet:
         The server runs the coroutine itself (its first step without a Task), so no wrapper
         coroutine stands between it and the handler.
         """
-        table = self._routes.get(request.path)
-        if table is None:
-            return _NOT_FOUND
-        handler = table.get(request.method)
-        if handler is None:
-            allow = ", ".join(sorted(table))
+        table = self._table or self._compile()
+        result = table.lookup(request.method, request.path)
+        if type(result) is Match:
+            request.path_params = result.params
+            return result.route.endpoint(request)
+        if type(result) is MethodNotAllowed:
+            allow = ", ".join(sorted(result.allowed | {"OPTIONS"}))
+            if request.method == "OPTIONS":
+                return Response(status_code=204, headers={"allow": allow})
             return PlainTextResponse("Method Not Allowed", status_code=405, headers={"allow": allow})
-        return handler(request)
+        redirect = getattr(result, "redirect", None)
+        if redirect is not None:
+            return self._redirect_slash(request)
+        return _NOT_FOUND
+
+    def _redirect_slash(self, request: Request) -> Response:
+        """308 (the method is kept) to the same path with its trailing slash toggled."""
+        raw = request._head.raw_path
+        target = raw[:-1] if raw.endswith(b"/") else raw + b"/"
+        if request.query_string:
+            target += b"?" + request.query_string
+        return Response(status_code=308, headers=[(b"location", target)])
 
     def convert(self, request: Request, result: Any) -> Response:
         """The response for a handler's return value that is not a Response already."""
@@ -116,8 +143,10 @@ class Covet:
         return PlainTextResponse("Internal Server Error", status_code=500)
 
     def _handler_name(self, request: Request) -> str:
-        handler = self._routes.get(request.path, {}).get(request.method)
-        return handler.__qualname__ if handler is not None else "?"
+        result = self.router.lookup(request.method, request.path)
+        if type(result) is Match:
+            return str(result.route.endpoint.__qualname__)
+        return "?"
 
     async def handle(self, request: Request) -> Response:
         """Route and run ``request`` to its response (the path taken under ASGI servers)."""

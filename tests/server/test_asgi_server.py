@@ -459,7 +459,7 @@ def test_covet_app_under_uvicorn_answers_404_and_405(under_uvicorn):
     assert under_uvicorn.get("/nowhere").status_code == 404
     reply = under_uvicorn.delete("/text")
     assert reply.status_code == 405
-    assert reply.headers["allow"] == "GET, HEAD"
+    assert reply.headers["allow"] == "GET, HEAD, OPTIONS"
 
 
 def test_covet_app_under_uvicorn_sends_a_content_length_for_a_whole_body(under_uvicorn):
