@@ -1,38 +1,54 @@
-"""``python -m bench`` (what ``make bench`` runs): the kernel comparison, then the HTTP comparison.
+"""``python -m bench`` (what ``make bench`` runs): kernel, routing, SQL and database comparisons,
+then the HTTP comparison.
 
 Options go to the HTTP comparison (``python -m bench --help`` lists them), except
-``--skip-speedups``. The exit status is non-zero when a floor in bench/floors.json is missed or
-cannot be judged, or when a compiled kernel disagrees with its interpreted form, unless
-``--no-fail`` or ``COVET_BENCH_NO_FAIL=1`` is given.
+``--skip-speedups`` (kernels compiled vs interpreted), ``--skip-components`` (routing, SQL
+compilation, database engine vs raw drivers). The exit status is non-zero when a floor in
+bench/floors.json is missed or cannot be judged, when a compiled kernel disagrees with its
+interpreted form, or when a component misses its target, unless ``--no-fail`` or
+``COVET_BENCH_NO_FAIL=1`` is given.
 """
 
 import sys
 import traceback
+from collections.abc import Callable
 
-from bench import speedups_compare
+from bench import db_engine, routing, speedups_compare, sql_compile
 from bench.http import run
+
+
+def _stage(name: str, main: Callable[[list[str]], int]) -> int:
+    """Run one comparison; a crash is reported and counted as a failure, the rest still runs."""
+    try:
+        status = main([])
+    except Exception:  # noqa: BLE001 - the next comparisons still run; the failure is reported
+        traceback.print_exc()
+        print(f"{name} crashed; going on", file=sys.stderr)
+        status = 1
+    print(flush=True)
+    return status
 
 
 def main(argv: list[str]) -> int:
     if "-h" in argv or "--help" in argv:
         print(__doc__)
         return run.main(["--help"])
-    speedups_status = 0
+    failures = 0
     if "--skip-speedups" in argv:
         argv = [a for a in argv if a != "--skip-speedups"]
     else:
-        try:
-            speedups_status = speedups_compare.main([])
-        except Exception:  # noqa: BLE001 - the HTTP comparison still runs; the failure is reported
-            traceback.print_exc()
-            print("speedups_compare crashed; going on with the HTTP comparison", file=sys.stderr)
-            speedups_status = 1
-        print(flush=True)
+        failures += _stage("speedups_compare", speedups_compare.main) != 0
+    if "--skip-components" in argv:
+        argv = [a for a in argv if a != "--skip-components"]
+    else:
+        failures += _stage("routing", routing.main) != 0
+        failures += _stage("sql_compile", sql_compile.main) != 0
+        failures += _stage("db_engine", db_engine.main) != 0
     status = run.main(argv)
-    if speedups_status and not status and run.no_fail_requested(argv):
-        print("a compiled kernel disagrees with its interpreted form (not failing: --no-fail)")
+    if failures and not status and run.no_fail_requested(argv):
+        print(f"{failures} comparison(s) missed a target or disagreed (not failing: --no-fail)")
         return 0
-    return status or speedups_status
+    return status or (1 if failures else 0)
 
 
 raise SystemExit(main(sys.argv[1:]))

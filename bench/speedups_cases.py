@@ -214,9 +214,16 @@ def router_cases(mod: ModuleType) -> list[Case]:
     return cases(mod)
 
 
+def sqlcompile_cases(mod: ModuleType) -> list[Case]:
+    from bench.sql_compile import sqlcompile_cases as cases
+
+    return cases(mod)
+
+
 CASES: dict[str, Callable[[ModuleType], list[Case]]] = {
     "http11": http11_cases,
     "messages": messages_cases,
     "connection": connection_cases,
     "router": router_cases,
+    "sqlcompile": sqlcompile_cases,
 }

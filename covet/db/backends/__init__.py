@@ -1,0 +1,1 @@
+"""One module per database backend; ``base`` holds what they share."""
