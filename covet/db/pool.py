@@ -10,15 +10,17 @@ never hangs: acquire has a deadline.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import collections
 import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, Optional, TypeVar
+from typing import Any, Generic, Optional, TypeVar, cast
 
-from covet.db.backends.base import Connection, PoolExhausted
+from covet.db.backends.base import Backend, Connection, PoolExhausted
+from covet.db.config import DatabaseConfig
 from covet.db.errors import InterfaceError
 
 __all__ = ["ConnectionPool", "Expired", "expire_waiter"]
@@ -237,3 +239,49 @@ class ConnectionPool(Generic[C]):
                 logger.warning("%s: could not refill the pool: %s", self.name, exc)
                 return
             self.release(conn)
+
+
+class PooledBackend(Backend, Generic[C]):
+    """A Backend whose connections live in a ``ConnectionPool`` (SQLite and MySQL).
+
+    Subclasses open the pool in ``_open_pool`` (their own settings) and close single connections
+    in ``_disconnect``; handing connections out and back is the same for both.
+    """
+
+    def __init__(self, config: DatabaseConfig) -> None:
+        super().__init__(config)
+        self._pool: Optional[ConnectionPool[C]] = None
+
+    @abc.abstractmethod
+    async def _disconnect(self, conn: C) -> None: ...
+
+    async def _close_pool(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    async def _acquire(self, deadline: float) -> Connection:
+        if self._pool is None:
+            raise InterfaceError(f"the {self.name} pool is closed")
+        return await self._pool.acquire(deadline)
+
+    async def _release(self, conn: Connection, discard: bool) -> None:
+        pooled = cast(C, conn)
+        if self._pool is None:
+            await self._disconnect(pooled)
+        elif discard:
+            await self._pool.discard(pooled)
+        else:
+            self._pool.release(pooled)
+
+    def _pool_counts(self) -> tuple[int, int]:
+        if self._pool is None:
+            return 0, 0
+        return self._pool.size, self._pool.idle
+
+    def _replaced_count(self) -> int:
+        return self._pool.replaced if self._pool is not None else 0
+
+    async def _maintain(self) -> None:
+        if self._pool is not None:
+            await self._pool.maintain()

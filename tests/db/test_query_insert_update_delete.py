@@ -8,13 +8,10 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
-from types import ModuleType
-from typing import Any, Union
+from typing import Any
 
 import pytest
 
-import covet._speedups as speedups
-from covet._speedups import sqlcompile
 from covet.db.dialects import Dialect, MySQLDialect, PostgreSQLDialect, SQLiteDialect, get_dialect
 from covet.db.query import (
     Column,
@@ -28,37 +25,7 @@ from covet.db.query import (
     select,
     update,
 )
-
-
-def _kernels() -> list[ModuleType]:
-    kernels = [speedups.load_source("sqlcompile")]
-    if speedups.is_compiled(sqlcompile):
-        kernels.insert(0, sqlcompile)
-    return kernels
-
-
-KERNELS = _kernels()
-DialectArg = Union[str, Dialect]
-
-
-def compile_all(statement: Any, dialect: DialectArg = "postgresql") -> tuple[str, tuple[Any, ...]]:
-    """(sql, params) from every kernel form, uncached, cache miss and cache hit: all must agree."""
-    results = []
-    for kernel in KERNELS:
-        for cache_size in (0, 8):
-            compiler = kernel.Compiler(get_dialect(dialect), cache_size)
-            for _ in range(2 if cache_size else 1):
-                query = compiler.compile(statement)
-                results.append((query.sql, query.params))
-    assert all(result == results[0] for result in results), results
-    return results[0]
-
-
-def raises_all(error: type[Exception], statement: Any, dialect: DialectArg, match: str) -> None:
-    for kernel in KERNELS:
-        with pytest.raises(error, match=match):
-            kernel.Compiler(get_dialect(dialect), 8).compile(statement)
-
+from tests.db.compile_forms import compile_all, raises_all
 
 users = Table(
     "users",

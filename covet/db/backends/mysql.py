@@ -34,10 +34,10 @@ import pymysql  # type: ignore[import-untyped]
 from pymysql.constants import FIELD_TYPE  # type: ignore[import-untyped]
 from pymysql.converters import decoders as pymysql_decoders  # type: ignore[import-untyped]
 
-from covet.db.backends.base import Backend, Connection, Params, Query, unpack_query
+from covet.db.backends.base import Connection, Params, Query, unpack_query
 from covet.db.config import DatabaseConfig
 from covet.db.errors import ConnectionError, InterfaceError, map_mysql_error
-from covet.db.pool import ConnectionPool
+from covet.db.pool import ConnectionPool, PooledBackend
 from covet.db.types import MYSQL_ADAPTERS, adapt_many, adapt_params, json_loads, parse_mysql_time
 
 __all__ = ["MySQLBackend", "MySQLConnection"]
@@ -209,13 +209,12 @@ class MySQLConnection(Connection):
         return bool(self._raw.closed)
 
 
-class MySQLBackend(Backend):
+class MySQLBackend(PooledBackend[MySQLConnection]):
     name = "mysql"
     paramstyle = "format"
 
     def __init__(self, config: DatabaseConfig) -> None:
         super().__init__(config)
-        self._pool: Optional[ConnectionPool[MySQLConnection]] = None
 
     async def _connect(self, *, timeout: Optional[float] = None) -> MySQLConnection:
         c = self.config
@@ -288,40 +287,15 @@ class MySQLBackend(Backend):
         await pool.open()
         self._pool = pool
 
-    async def _close_pool(self) -> None:
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            await pool.close()
 
-    async def _acquire(self, deadline: float) -> Connection:
-        if self._pool is None:
-            raise InterfaceError("the mysql pool is closed")
-        return await self._pool.acquire(deadline)
 
-    async def _release(self, conn: Connection, discard: bool) -> None:
-        assert isinstance(conn, MySQLConnection)
-        if self._pool is None:
-            await self._disconnect(conn)
-        elif discard:
-            await self._pool.discard(conn)
-        else:
-            self._pool.release(conn)
 
     async def _force_close(self, conn: Connection) -> None:
         conn._broken = True
         conn.raw.close()
 
-    def _pool_counts(self) -> tuple[int, int]:
-        if self._pool is None:
-            return 0, 0
-        return self._pool.size, self._pool.idle
 
-    def _replaced_count(self) -> int:
-        return self._pool.replaced if self._pool is not None else 0
 
-    async def _maintain(self) -> None:
-        if self._pool is not None:
-            await self._pool.maintain()
 
     def kill_query(self, thread_id: int) -> None:
         """Stop a statement whose client went away (a cancelled task), from another connection."""

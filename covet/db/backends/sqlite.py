@@ -37,10 +37,10 @@ from typing import Any, Optional, cast
 
 import aiosqlite
 
-from covet.db.backends.base import Backend, Connection, Params, Query, unpack_query
+from covet.db.backends.base import Connection, Params, Query, unpack_query
 from covet.db.config import DatabaseConfig
-from covet.db.errors import ConnectionError, InterfaceError, PoolTimeout, map_sqlite_error
-from covet.db.pool import ConnectionPool, Expired, expire_waiter
+from covet.db.errors import ConnectionError, PoolTimeout, map_sqlite_error
+from covet.db.pool import ConnectionPool, Expired, PooledBackend, expire_waiter
 from covet.db.types import SQLITE_ADAPTERS, SQLITE_CONVERTERS, adapt_many, adapt_params
 
 __all__ = ["SQLiteBackend", "SQLiteConnection", "is_read_statement"]
@@ -334,14 +334,13 @@ class WriterLock:
         self._held = False
 
 
-class SQLiteBackend(Backend):
+class SQLiteBackend(PooledBackend[SQLiteConnection]):
     name = "sqlite"
     paramstyle = "qmark"
 
     def __init__(self, config: DatabaseConfig) -> None:
         super().__init__(config)
         self._write_lock = WriterLock()
-        self._pool: Optional[ConnectionPool[SQLiteConnection]] = None
 
     async def _connect(self) -> SQLiteConnection:
         c = self.config
@@ -400,24 +399,8 @@ class SQLiteBackend(Backend):
         await pool.open()
         self._pool = pool
 
-    async def _close_pool(self) -> None:
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            await pool.close()
 
-    async def _acquire(self, deadline: float) -> Connection:
-        if self._pool is None:
-            raise InterfaceError("the sqlite pool is closed")
-        return await self._pool.acquire(deadline)
 
-    async def _release(self, conn: Connection, discard: bool) -> None:
-        assert isinstance(conn, SQLiteConnection)
-        if self._pool is None:
-            await self._disconnect(conn)
-        elif discard:
-            await self._pool.discard(conn)
-        else:
-            self._pool.release(conn)
 
     async def _force_close(self, conn: Connection) -> None:
         assert isinstance(conn, SQLiteConnection)
@@ -425,17 +408,8 @@ class SQLiteBackend(Backend):
         conn._db.interrupt()
         await asyncio.wait_for(self._disconnect(conn), 5.0)
 
-    def _pool_counts(self) -> tuple[int, int]:
-        if self._pool is None:
-            return 0, 0
-        return self._pool.size, self._pool.idle
 
-    def _replaced_count(self) -> int:
-        return self._pool.replaced if self._pool is not None else 0
 
-    async def _maintain(self) -> None:
-        if self._pool is not None:
-            await self._pool.maintain()
 
     async def lock_writer(self) -> None:
         """Take the one-writer lock; PoolTimeout after acquire_timeout."""
