@@ -5,10 +5,6 @@ Every test that looks a path up runs on both forms of the kernel (compiled and i
 
 from __future__ import annotations
 
-import glob
-import importlib
-import importlib.machinery
-import os
 import uuid
 from types import ModuleType
 from typing import Any
@@ -25,25 +21,12 @@ from covet.routing import (
     URLBuildError,
     register_converter,
 )
-
-
-def _compiled_module() -> ModuleType:
-    here = os.path.dirname(speedups.__file__)
-    built = [
-        path
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES
-        for path in glob.glob(os.path.join(here, f"router{suffix}"))
-    ]
-    if not built or speedups._extensions_disabled():
-        pytest.skip("covet._speedups.router is not compiled here (python setup.py build_ext --inplace)")
-    module = importlib.import_module("covet._speedups.router")
-    assert speedups.is_compiled(module)
-    return module
+from tests import kernels
 
 
 @pytest.fixture(params=["compiled", "interpreted"])
 def kernel(request: pytest.FixtureRequest) -> ModuleType:
-    return _compiled_module() if request.param == "compiled" else speedups.load_source("router")
+    return kernels.form("router", request.param)
 
 
 async def endpoint(request: Any) -> None:
@@ -662,7 +645,7 @@ def test_both_kernels_answer_alike():
         "x",
         "/t",
     ]
-    compiled = router.compile(kernel=_compiled_module())
+    compiled = router.compile(kernel=kernels.compiled("router"))
     interpreted = router.compile(kernel=speedups.load_source("router"))
     for method in ("GET", "HEAD", "POST", "DELETE", "OPTIONS"):
         for path in paths:

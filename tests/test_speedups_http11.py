@@ -2,45 +2,25 @@
 
 from __future__ import annotations
 
-import glob
 import http
-import importlib
-import importlib.machinery
-import os
 from types import ModuleType
 
 import pytest
 
-import covet._speedups as speedups
+from tests import kernels
 
 POST = b"POST / HTTP/1.1\r\nHost: x\r\n"
 COMMON = b"server: covet\r\ndate: Thu, 01 Jan 2026 00:00:00 GMT\r\n"
 MIB = 1024 * 1024
 
 
-def _compiled_module() -> ModuleType:
-    here = os.path.dirname(speedups.__file__)
-    built = [
-        path
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES
-        for path in glob.glob(os.path.join(here, f"http11{suffix}"))
-    ]
-    if not built or speedups._extensions_disabled():
-        pytest.skip("covet._speedups.http11 is not compiled here (python setup.py build_ext --inplace)")
-    module = importlib.import_module("covet._speedups.http11")
-    assert speedups.is_compiled(module), "a compiled http11 exists but the interpreted one was imported"
-    return module
 
 
-def _interpreted_module() -> ModuleType:
-    module = speedups.load_source("http11")
-    assert not speedups.is_compiled(module)
-    return module
 
 
 @pytest.fixture(params=["compiled", "interpreted"])
 def http11(request: pytest.FixtureRequest) -> ModuleType:
-    return _compiled_module() if request.param == "compiled" else _interpreted_module()
+    return kernels.form("http11", request.param)
 
 
 def reader(http11: ModuleType, line: int = 8192, header_bytes: int = 32768, count: int = 100,
@@ -350,7 +330,7 @@ def test_malformed_and_ambiguous_requests_are_refused(http11, name):
 
 
 def test_both_forms_agree_on_every_request_here():
-    compiled, interpreted = _compiled_module(), _interpreted_module()
+    compiled, interpreted = kernels.compiled("http11"), kernels.interpreted("http11")
     corpus = [data for data, _ in REFUSALS.values()] + [
         b"GET /a%20b?c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         b"GET http://h/p HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",

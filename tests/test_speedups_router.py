@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-import glob
-import importlib
-import importlib.machinery
-import os
 import random
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
 
-import covet._speedups as speedups
 from covet.routing import parse_template
-
-
-def _compiled_module() -> ModuleType:
-    here = os.path.dirname(speedups.__file__)
-    built = [
-        path
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES
-        for path in glob.glob(os.path.join(here, f"router{suffix}"))
-    ]
-    if not built or speedups._extensions_disabled():
-        pytest.skip("covet._speedups.router is not compiled here (python setup.py build_ext --inplace)")
-    module = importlib.import_module("covet._speedups.router")
-    assert speedups.is_compiled(module), "a compiled router exists but the interpreted one was imported"
-    return module
-
-
-def _interpreted_module() -> ModuleType:
-    module = speedups.load_source("router")
-    assert not speedups.is_compiled(module)
-    return module
+from tests import kernels
 
 
 @pytest.fixture(params=["compiled", "interpreted"])
 def router(request: pytest.FixtureRequest) -> ModuleType:
-    return _compiled_module() if request.param == "compiled" else _interpreted_module()
+    return kernels.form("router", request.param)
 
 
 def outcome(result: Any) -> tuple[Any, ...]:
@@ -88,7 +64,8 @@ SEGMENTS = [
     "check", ["is_int_segment", "is_float_segment", "is_uuid_segment", "is_slug_segment"]
 )
 def test_segment_checks_agree_in_both_forms(check):
-    compiled, interpreted = getattr(_compiled_module(), check), getattr(_interpreted_module(), check)
+    compiled = getattr(kernels.compiled("router"), check)
+    interpreted = getattr(kernels.interpreted("router"), check)
     for segment in SEGMENTS:
         assert compiled(segment) == interpreted(segment), segment
 
@@ -183,8 +160,8 @@ def _random_table(module: ModuleType, rng: random.Random) -> tuple[Any, list[str
 
 
 def test_both_forms_build_and_answer_alike_on_random_routes():
-    compiled_table, compiled_refused = _random_table(_compiled_module(), random.Random(7))
-    interpreted_table, interpreted_refused = _random_table(_interpreted_module(), random.Random(7))
+    compiled_table, compiled_refused = _random_table(kernels.compiled("router"), random.Random(7))
+    interpreted_table, interpreted_refused = _random_table(kernels.interpreted("router"), random.Random(7))
     assert compiled_refused == interpreted_refused
     rng = random.Random(11)
     pool = ["a", "b", "users", "items", "ü", "1", "42", "x-y", "", "1.5", SEGMENTS[15], "zz"]

@@ -324,11 +324,12 @@ def encode_response_head(status, headers, content_length, keep_alive, http10_kee
         if common is not _HEADS_COMMON:
             _HEADS.clear()
             _HEADS_COMMON = common
-        whole = (status, tuple(headers), content_length, keep_alive, http10_keep_alive)
+        shape = tuple(headers)
+        whole = (status, shape, content_length, keep_alive, http10_keep_alive)
         head = _HEADS.get(whole)
         if head is not None:
             return head
-        key = (status, tuple(headers))
+        key = (status, shape)
         lines = _HEAD_CACHE.get(key)
         if lines is None:
             lines = _header_lines(status, headers)

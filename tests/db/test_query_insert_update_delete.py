@@ -5,14 +5,13 @@ Every statement is compiled by both kernel forms, cached and not; they must agre
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from covet.db.dialects import Dialect, MySQLDialect, PostgreSQLDialect, SQLiteDialect, get_dialect
+from covet.db.dialects import Dialect, MySQLDialect, PostgreSQLDialect, SQLiteDialect
 from covet.db.query import (
     Column,
     Table,
@@ -26,7 +25,7 @@ from covet.db.query import (
     update,
 )
 from tests.db.compile_forms import compile_all, raises_all
-from tests.db.conftest import require_server
+from tests.db.live_servers import EXECUTORS
 
 users = Table(
     "users",
@@ -248,75 +247,27 @@ class Live:
         return self.execute(*compile_all(statement, self.dialect))
 
 
-def _sqlite() -> Iterator[Live]:
-    conn = sqlite3.connect(":memory:")
-    live = Live(get_dialect("sqlite"), lambda sql, params: conn.execute(sql, params).fetchall())
-    conn.execute(
-        f'CREATE TABLE "{live.table.name}" (id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT, '
-        f"visits INTEGER DEFAULT 0)"
-    )
-    yield live
-    conn.close()
+_CREATE = {
+    "sqlite": "CREATE TABLE {q}{name}{q} (id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT, "
+    "visits INTEGER DEFAULT 0)",
+    "postgresql": "CREATE TABLE {q}{name}{q} (id SERIAL PRIMARY KEY, email TEXT UNIQUE, name TEXT, "
+    "visits INTEGER DEFAULT 0)",
+    "mysql": "CREATE TABLE {q}{name}{q} (id INTEGER AUTO_INCREMENT PRIMARY KEY, email VARCHAR(40) UNIQUE, "
+    "name VARCHAR(40), visits INTEGER DEFAULT 0)",
+}
 
 
-def _postgresql() -> Iterator[Live]:
-    require_server("postgresql")  # with CI=true an unreachable server fails, never skips
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        conn = psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3, autocommit=True
-        )
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not reachable: {exc}")
-
-    def execute(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else []
-
-    live = Live(get_dialect("postgresql"), execute)
-    try:
-        conn.execute(
-            f'CREATE TABLE "{live.table.name}" (id SERIAL PRIMARY KEY, email TEXT UNIQUE, name TEXT, '
-            f"visits INTEGER DEFAULT 0)"
-        )
-        yield live
-    finally:
-        conn.execute(f'DROP TABLE IF EXISTS "{live.table.name}"')
-        conn.close()
-
-
-def _mysql() -> Iterator[Live]:
-    require_server("mysql")
-    pymysql = pytest.importorskip("pymysql")
-    try:
-        conn = pymysql.connect(
-            host="127.0.0.1", port=3306, user="root", database="test", connect_timeout=3, autocommit=True
-        )
-    except pymysql.err.OperationalError as exc:
-        pytest.skip(f"MySQL/MariaDB at 127.0.0.1:3306 is not reachable: {exc}")
-
-    def execute(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            return list(cur.fetchall())
-
-    live = Live(MySQLDialect(server_version=conn.get_server_info()), execute)
-    try:
-        execute(
-            f"CREATE TABLE `{live.table.name}` (id INTEGER AUTO_INCREMENT PRIMARY KEY, "
-            f"email VARCHAR(40) UNIQUE, name VARCHAR(40), visits INTEGER DEFAULT 0)",
-            (),
-        )
-        yield live
-    finally:
-        execute(f"DROP TABLE IF EXISTS `{live.table.name}`", ())
-        conn.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+@pytest.fixture(params=sorted(EXECUTORS))
 def live(request: pytest.FixtureRequest) -> Iterator[Live]:
-    yield from {"sqlite": _sqlite, "postgresql": _postgresql, "mysql": _mysql}[request.param]()
+    """A fresh table on one real database, dropped after."""
+    with EXECUTORS[request.param]() as (dialect, execute):
+        live = Live(dialect, execute)
+        quote = "`" if dialect.name == "mysql" else '"'
+        try:
+            execute(_CREATE[request.param].format(q=quote, name=live.table.name), ())
+            yield live
+        finally:
+            execute(f"DROP TABLE IF EXISTS {quote}{live.table.name}{quote}", ())
 
 
 def test_live_insert_upsert_update_delete_round_trip(live):

@@ -7,14 +7,13 @@ without the shape cache; all of them must give the same SQL and parameters.
 from __future__ import annotations
 
 import decimal
-import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from covet.db.dialects import Dialect, MySQLDialect, PostgreSQLDialect, SQLiteDialect, get_dialect
+from covet.db.dialects import Dialect, MySQLDialect, PostgreSQLDialect, SQLiteDialect
 from covet.db.query import (
     Column,
     Table,
@@ -33,7 +32,7 @@ from covet.db.query import (
     true,
 )
 from tests.db.compile_forms import compile_all, raises_all
-from tests.db.conftest import require_server
+from tests.db.live_servers import EXECUTORS
 
 
 def pg(statement: Any) -> tuple[str, tuple[Any, ...]]:
@@ -524,73 +523,20 @@ def _seed(live: Live) -> None:
     )
 
 
-def _sqlite() -> Iterator[Live]:
-    conn = sqlite3.connect(":memory:")
-    live = Live(get_dialect("sqlite"), lambda sql, params: conn.execute(sql, params).fetchall())
-    for statement in live.ddl('"'):
-        conn.execute(statement)
-    _seed(live)
-    yield live
-    conn.close()
-
-
-def _postgresql() -> Iterator[Live]:
-    require_server("postgresql")  # with CI=true an unreachable server fails, never skips
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        conn = psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3, autocommit=True
-        )
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not reachable: {exc}")
-
-    def execute(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else []
-
-    live = Live(get_dialect("postgresql"), execute)
-    try:
-        for statement in live.ddl('"'):
-            conn.execute(statement)
-        _seed(live)
-        yield live
-    finally:
-        for table in (live.users, live.orders):
-            conn.execute(f'DROP TABLE IF EXISTS "{table.name}"')
-        conn.close()
-
-
-def _mysql() -> Iterator[Live]:
-    require_server("mysql")
-    pymysql = pytest.importorskip("pymysql")
-    try:
-        conn = pymysql.connect(
-            host="127.0.0.1", port=3306, user="root", database="test", connect_timeout=3, autocommit=True
-        )
-    except pymysql.err.OperationalError as exc:
-        pytest.skip(f"MySQL/MariaDB at 127.0.0.1:3306 is not reachable: {exc}")
-
-    def execute(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            return list(cur.fetchall())
-
-    live = Live(MySQLDialect(server_version=conn.get_server_info()), execute)
-    try:
-        for statement in live.ddl("`"):
-            execute(statement, ())
-        _seed(live)
-        yield live
-    finally:
-        for table in (live.users, live.orders):
-            execute(f"DROP TABLE IF EXISTS `{table.name}`", ())
-        conn.close()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql", "mysql"])
+@pytest.fixture(scope="module", params=sorted(EXECUTORS))
 def live(request: pytest.FixtureRequest) -> Iterator[Live]:
-    yield from {"sqlite": _sqlite, "postgresql": _postgresql, "mysql": _mysql}[request.param]()
+    """The users and orders tables, created and seeded on one real database, dropped after."""
+    with EXECUTORS[request.param]() as (dialect, execute):
+        live = Live(dialect, execute)
+        quote = "`" if dialect.name == "mysql" else '"'
+        try:
+            for statement in live.ddl(quote):
+                execute(statement, ())
+            _seed(live)
+            yield live
+        finally:
+            for table in (live.users, live.orders):
+                execute(f"DROP TABLE IF EXISTS {quote}{table.name}{quote}", ())
 
 
 def test_live_filters_in_lists_and_case_insensitive_like(live):

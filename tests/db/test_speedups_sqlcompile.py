@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import glob
-import importlib
-import importlib.machinery
-import os
 from types import ModuleType
 from typing import Any
 
@@ -32,6 +28,7 @@ from covet.db.query import (
     true,
     update,
 )
+from tests import kernels
 
 DIALECTS = [
     get_dialect("postgresql"),
@@ -43,29 +40,13 @@ DIALECTS = [
 ]
 
 
-def _compiled_module() -> ModuleType:
-    here = os.path.dirname(speedups.__file__)
-    built = [
-        path
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES
-        for path in glob.glob(os.path.join(here, f"sqlcompile{suffix}"))
-    ]
-    if not built or speedups._extensions_disabled():
-        pytest.skip("covet._speedups.sqlcompile is not compiled here (python setup.py build_ext --inplace)")
-    module = importlib.import_module("covet._speedups.sqlcompile")
-    assert speedups.is_compiled(module), "a compiled sqlcompile exists but the interpreted one was imported"
-    return module
 
 
-def _interpreted_module() -> ModuleType:
-    module = speedups.load_source("sqlcompile")
-    assert not speedups.is_compiled(module)
-    return module
 
 
 @pytest.fixture(params=["compiled", "interpreted"])
 def kernel(request: pytest.FixtureRequest) -> ModuleType:
-    return _compiled_module() if request.param == "compiled" else _interpreted_module()
+    return kernels.form("sqlcompile", request.param)
 
 
 users = Table("users", Column("id", "integer"), Column("name"), Column("age", "integer"), Column("email"))
@@ -136,13 +117,13 @@ def _compile(kernel: ModuleType, dialect: Any, statement: Any) -> tuple[str, tup
 
 
 def test_the_compiled_module_is_the_extension():
-    assert speedups.is_compiled(_compiled_module())
+    assert speedups.is_compiled(kernels.compiled("sqlcompile"))
     assert "sqlcompile" in speedups.COMPILED_MODULES
 
 
 @pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.describe())
 def test_both_forms_compile_every_case_identically(dialect):
-    compiled, interpreted = _compiled_module(), _interpreted_module()
+    compiled, interpreted = kernels.compiled("sqlcompile"), kernels.interpreted("sqlcompile")
     for statement in corpus():
         assert _compile(compiled, dialect, statement) == _compile(interpreted, dialect, statement)
         if not isinstance(_compile(compiled, dialect, statement), str):
@@ -152,7 +133,7 @@ def test_both_forms_compile_every_case_identically(dialect):
 
 
 def test_both_forms_export_the_same_constants():
-    compiled, interpreted = _compiled_module(), _interpreted_module()
+    compiled, interpreted = kernels.compiled("sqlcompile"), kernels.interpreted("sqlcompile")
     names = [
         name
         for name in dir(interpreted)
