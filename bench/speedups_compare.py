@@ -51,7 +51,7 @@ class Timing:
         return None
 
 
-def _number_for(run: Callable[[], Any], min_time: float) -> int:
+def number_for(run: Callable[[], Any], min_time: float) -> int:
     """How many calls make one repeat last at least ``min_time`` seconds."""
     number = 1
     while True:
@@ -65,7 +65,7 @@ def time_pair(
     interpreted: Callable[[], Any], compiled: Callable[[], Any], repeat: int, min_time: float
 ) -> tuple[list[float], list[float], int]:
     """Seconds per call of each, ``repeat`` times, alternating which goes first."""
-    number = _number_for(compiled, min_time)  # the faster form sets the count; the slower runs longer
+    number = number_for(compiled, min_time)  # the faster form sets the count; the slower runs longer
     a_times, b_times = [], []
     a_timer, b_timer = timeit.Timer(interpreted), timeit.Timer(compiled)
     a_timer.timeit(max(1, number // 10))  # warm both up

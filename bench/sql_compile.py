@@ -30,6 +30,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Optional
 
+from bench.speedups_compare import number_for
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -155,13 +157,6 @@ def _string_and_params(compiled: Any) -> Any:
     return compiled.string, compiled.params
 
 
-def _number_for(run: Callable[[], Any], min_time: float) -> int:
-    number = 1
-    while True:
-        elapsed = timeit.Timer(run).timeit(number)
-        if elapsed >= min_time:
-            return number
-        number = max(number * 2, int(number * min_time / max(elapsed, 1e-9) * 1.2))
 
 
 def measure(
@@ -172,7 +167,7 @@ def measure(
     case_names = list(next(iter(libraries.values())))
     for case in case_names:
         runs = {name: cases[case] for name, cases in libraries.items()}
-        numbers = {name: _number_for(run, min_time) for name, run in runs.items()}
+        numbers = {name: number_for(run, min_time) for name, run in runs.items()}
         times: dict[str, list[float]] = {name: [] for name in runs}
         order = list(runs)
         gc.collect()
