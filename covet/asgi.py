@@ -19,9 +19,10 @@ logger = logging.getLogger("covet.error")
 class AsgiConnection:
     """The per-request facts a Request reads from the connection, taken from the scope."""
 
-    __slots__ = ("scheme", "client", "server", "root_path")
+    __slots__ = ("app", "scheme", "client", "server", "root_path")
 
-    def __init__(self, scope: dict[str, Any]) -> None:
+    def __init__(self, app: Covet, scope: dict[str, Any]) -> None:
+        self.app = app
         self.scheme = scope.get("scheme", "http")
         client = scope.get("client")
         self.client = tuple(client) if client else None
@@ -53,7 +54,7 @@ class AsgiBody:
         return b"".join([chunk async for chunk in self.stream()])
 
 
-def request_from_scope(scope: dict[str, Any], receive: Any) -> Request:
+def request_from_scope(app: Covet, scope: dict[str, Any], receive: Any) -> Request:
     root_path = scope.get("root_path", "")
     path = scope["path"]
     if root_path and path.startswith(root_path):
@@ -65,7 +66,7 @@ def request_from_scope(scope: dict[str, Any], receive: Any) -> Request:
         scope["method"], raw_path + (b"?" + query if query else b""), path, raw_path, query, headers,
         scope.get("http_version", "1.1"), True, -1, False, False, None,
     )
-    return Request(head, AsgiConnection(scope), AsgiBody(receive))
+    return Request(head, AsgiConnection(app, scope), AsgiBody(receive))
 
 
 async def send_response(response: Any, send: Any, head_only: bool) -> None:
@@ -98,7 +99,7 @@ async def send_response(response: Any, send: Any, head_only: bool) -> None:
 async def serve_asgi(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> None:
     kind = scope["type"]
     if kind == "http":
-        request = request_from_scope(scope, receive)
+        request = request_from_scope(app, scope, receive)
         response = await app.handle(request)
         await send_response(response, send, scope["method"] == "HEAD")
     elif kind == "lifespan":

@@ -22,6 +22,11 @@ class Request(BaseRequest):
     __slots__ = ()
 
     @property
+    def app(self) -> Any:
+        """The application serving this request."""
+        return self._conn.app
+
+    @property
     def scheme(self) -> str:
         return self._conn.scheme  # type: ignore[no-any-return]
 

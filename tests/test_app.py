@@ -32,6 +32,11 @@ async def teapot(request):
     raise HTTPException(418, "short and stout")
 
 
+@app.get("/whoami")
+async def whoami(request):
+    return {"same_app": request.app is app}
+
+
 api = Router()
 
 
@@ -53,6 +58,16 @@ def test_path_parameters_arrive_converted(client):
     assert client.get("/users/42").json() == {"id": 42, "type": "int"}
     key = uuid.uuid4()
     assert client.get(f"/items/{key}").json() == {"key": str(key)}
+
+
+def test_request_app_is_the_application_serving_it(client):
+    assert client.get("/whoami").json() == {"same_app": True}
+
+
+async def test_request_app_under_asgi():
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        assert (await http.get("/whoami")).json() == {"same_app": True}
 
 
 def test_a_value_its_converter_refuses_is_not_found(client):

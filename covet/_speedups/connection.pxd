@@ -37,6 +37,7 @@ cdef class ServerState:
 
 
 cdef class ConnectionInfo:
+    cdef public object app
     cdef public object scheme
     cdef public object client
     cdef public object server

@@ -88,9 +88,10 @@ class ServerState:
 
 
 class ConnectionInfo:
-    """Per-connection facts that every request on it shares."""
+    """Per-connection facts that every request on it shares (``app`` is the application served)."""
 
-    def __init__(self, scheme, client, server, root_path):
+    def __init__(self, app, scheme, client, server, root_path):
+        self.app = app
         self.scheme = scheme
         self.client = client
         self.server = server
@@ -322,6 +323,7 @@ class HttpConnection:
         transport.set_write_buffer_limits(config.write_buffer_high, config.write_buffer_low)
         scheme = "https" if transport.get_extra_info("sslcontext") is not None else "http"
         self.conn = ConnectionInfo(
+            self.app,
             scheme,
             _address(transport.get_extra_info("peername")),
             _address(transport.get_extra_info("sockname")),

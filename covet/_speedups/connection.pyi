@@ -19,12 +19,14 @@ class ServerState:
     def track(self, task: asyncio.Task[Any]) -> None: ...
 
 class ConnectionInfo:
+    app: Any
     scheme: str
     client: Optional[tuple[str, int]]
     server: Optional[tuple[str, int]]
     root_path: str
     def __init__(
         self,
+        app: Any,
         scheme: str,
         client: Optional[tuple[str, int]],
         server: Optional[tuple[str, int]],
