@@ -13,9 +13,14 @@ class BaseRequest:
         self._conn = conn
         self._source = source
         self._body = None
+        # Caches of the accessors in covet.requests, filled on first use: None costs nothing
+        # here, where a Python-level slot left unset would cost an exception on first read.
         self._query = None
+        self._headers = None
+        self._url = None
+        self._cookies = None
+        self._state = None
         self.path_params = {}
-        self.state = {}
 
     @property
     def method(self):
