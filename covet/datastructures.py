@@ -183,6 +183,14 @@ def encode_header(name: str, value: str) -> tuple[bytes, bytes]:
     return raw_name, raw_value.strip(b" \t")
 
 
+def header_text(raw: bytes) -> str:
+    """Header text as str: UTF-8 as browsers send non-ASCII cookies and file names, else latin-1."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 def _header_key(name: str) -> Optional[bytes]:
     try:
         return name.lower().encode("latin-1")
@@ -464,7 +472,7 @@ class UploadFile:
 class FormData(ImmutableMultiDict[Union[str, UploadFile]]):
     """The fields of a submitted form: text values and ``UploadFile`` objects."""
 
-    __slots__ = ()
+    __slots__ = ("__weakref__",)  # forms.parse_form closes the files when a form is dropped
 
     async def close(self) -> None:
         """Close every uploaded file (their temporary files are removed)."""

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from typing import Any, Optional
+from collections.abc import AsyncIterator, Awaitable, Generator
+from typing import Any, Generic, Optional, TypeVar
 from urllib.parse import quote
 
 import orjson
 
+from covet import forms
 from covet._speedups.messages import BaseRequest
 from covet.cookies import parse_cookie_header
-from covet.datastructures import URL, Address, Headers, QueryParams, State
+from covet.datastructures import URL, Address, FormData, Headers, QueryParams, State, header_text
 from covet.exceptions import HTTPException
 
+_T = TypeVar("_T")
+# ``_body`` once stream() has handed the body out without keeping it.
+_STREAMED: Any = object()
+_STREAMED_MESSAGE = (
+    "the request body was already read with stream(); call body() first to read it more than once"
+)
 # RFC 3986 host (reg-name, IPv4, or [IPv6]) and an optional port.
 _HOST = re.compile(rb"(?:[A-Za-z0-9\-._~!$&'()*+,;=%]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
@@ -28,14 +35,6 @@ def _url_text(raw: bytes) -> str:
     return quote(raw, safe=_URL_SAFE)
 
 
-def _decode_text(raw: bytes) -> str:
-    """Header text: UTF-8 as browsers send non-ASCII cookie values, else latin-1 byte for byte."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
 class Request(BaseRequest):
     """One HTTP request. Built by CovetPy's server, or from an ASGI scope under another server.
 
@@ -44,7 +43,9 @@ class Request(BaseRequest):
     ``state`` are built on first use and kept for the rest of the request.
     """
 
-    __slots__ = ()
+    __slots__ = ("_json", "_form")
+    _json: Any
+    _form: FormData
 
     @property
     def app(self) -> Any:
@@ -87,7 +88,7 @@ class Request(BaseRequest):
         cookies = self._cookies
         if cookies is None:
             values = [value for name, value in self._head.headers if name == b"cookie"]
-            cookies = self._cookies = parse_cookie_header(_decode_text(b"; ".join(values))) if values else {}
+            cookies = self._cookies = parse_cookie_header(header_text(b"; ".join(values))) if values else {}
         return cookies  # type: ignore[no-any-return]
 
     @property
@@ -144,23 +145,130 @@ class Request(BaseRequest):
             return str(host)
         return f"{host}:{port}"
 
+    # -- the body ---------------------------------------------------------------------------
+
     async def body(self) -> bytes:
-        """The whole body (read once, then cached so middleware and handler both see it)."""
-        if self._body is None:
-            self._body = await self._source.read_body()
-        return self._body
+        """The whole body, read once and kept: middleware and handler can both read it.
+
+        A body larger than the application's ``max_body_size`` is refused with 413.
+        """
+        body = self._body
+        if body is None:
+            if self._head.complete:
+                # Arrived with the head (CovetPy's server): already in memory, within its limit.
+                body = await self._source.read_body()
+                self._check_size(len(body))
+            else:
+                body = b"".join([chunk async for chunk in self._read_chunks()])
+            self._body = body
+        elif body is _STREAMED:
+            raise RuntimeError(_STREAMED_MESSAGE)
+        return body
 
     async def stream(self) -> AsyncIterator[bytes]:
-        if self._body is not None:
-            if self._body:
-                yield self._body
+        """The body chunk by chunk as it arrives, without keeping it (the kept body if read before)."""
+        body = self._body
+        if body is not None:
+            if body is _STREAMED:
+                raise RuntimeError(_STREAMED_MESSAGE)
+            if body:
+                yield body
             return
-        async for chunk in self._source.stream():
+        self._body = _STREAMED
+        async for chunk in self._read_chunks():
             yield chunk
 
+    async def _read_chunks(self) -> AsyncIterator[bytes]:
+        limit = self._conn.app.max_body_size
+        self._check_size(self._declared_length(), limit)
+        received = 0
+        async for chunk in self._source.stream():
+            received += len(chunk)
+            self._check_size(received, limit)
+            yield chunk
+
+    def _declared_length(self) -> int:
+        length = self._head.content_length
+        if length < 0:  # a request from an ASGI scope: read the header
+            value = self.headers.get("content-length")
+            length = int(value) if value is not None and value.isdigit() else -1
+        return length
+
+    def _check_size(self, size: int, limit: Optional[int] = None) -> None:
+        if limit is None:
+            limit = self._conn.app.max_body_size
+        if size > limit:
+            raise HTTPException(
+                413, f"request body larger than {limit} bytes; the application's max_body_size is {limit}"
+            )
+
     async def json(self) -> Any:
-        data = await self.body()
+        """The body parsed as JSON (orjson), once; invalid or empty JSON is a 400."""
         try:
-            return orjson.loads(data)
+            return self._json
+        except AttributeError:
+            pass
+        data = await self.body()
+        if not data:
+            raise HTTPException(400, "the request body is empty; send a JSON document")
+        try:
+            value = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise HTTPException(400, f"request body is not valid JSON: {exc}") from None
+        self._json = value
+        return value
+
+    def form(
+        self,
+        *,
+        max_files: int = forms.MAX_FILES,
+        max_fields: int = forms.MAX_FIELDS,
+        max_part_size: int = forms.MAX_PART_SIZE,
+    ) -> AwaitableOrContextManager[FormData]:
+        """The submitted form (urlencoded or multipart), parsed as it streams in, once.
+
+        ``form = await request.form()``, or ``async with request.form() as form:`` to close the
+        uploaded files when the block ends; otherwise they are closed when the request is done.
+        Too many fields or files is a 400, a text field over ``max_part_size`` bytes a 413.
+        """
+        return AwaitableOrContextManager(self._form_once(max_files, max_fields, max_part_size))
+
+    async def _form_once(self, max_files: int, max_fields: int, max_part_size: int) -> FormData:
+        try:
+            return self._form
+        except AttributeError:
+            pass
+        form = await forms.parse_form(
+            self.headers.get("content-type"),
+            self.stream(),
+            max_fields=max_fields,
+            max_files=max_files,
+            max_part_size=max_part_size,
+        )
+        self._form = form
+        return form
+
+    async def close(self) -> None:
+        """Close the files of a parsed form now (their temporary files are removed)."""
+        form: Optional[FormData] = getattr(self, "_form", None)
+        if form is not None:
+            await form.close()
+
+
+class AwaitableOrContextManager(Generic[_T]):
+    """``await x`` for the value, or ``async with x as value:`` to close it when the block ends."""
+
+    __slots__ = ("_awaitable", "_value")
+
+    def __init__(self, awaitable: Awaitable[_T]) -> None:
+        self._awaitable = awaitable
+
+    def __await__(self) -> Generator[Any, None, _T]:
+        return self._awaitable.__await__()
+
+    async def __aenter__(self) -> _T:
+        self._value = await self._awaitable
+        return self._value
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._value.close()  # type: ignore[attr-defined]

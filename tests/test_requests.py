@@ -54,6 +54,50 @@ async def host(request: Request) -> dict:
     return {"url": str(request.url), "base_url": str(request.base_url)}
 
 
+@app.post("/echo")
+async def echo(request: Request) -> bytes:
+    first = await request.body()
+    assert await request.body() is first  # kept, not read twice
+    return first
+
+
+@app.post("/json")
+async def json_body(request: Request) -> dict:
+    value = await request.json()
+    return {"value": value, "kept": (await request.json()) is value}
+
+
+@app.post("/stream")
+async def stream(request: Request) -> dict:
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+    try:
+        await request.body()
+    except RuntimeError as exc:
+        return {"size": size, "body_after_stream": str(exc)}
+    return {"size": size, "body_after_stream": "allowed"}
+
+
+@app.post("/body-then-stream")
+async def body_then_stream(request: Request) -> dict:
+    body = await request.body()
+    return {"same": b"".join([chunk async for chunk in request.stream()]) == body}
+
+
+small = Covet(max_body_size=100)
+
+
+@small.post("/body")
+async def small_body(request: Request) -> str:
+    return str(len(await request.body()))
+
+
+@small.post("/stream")
+async def small_stream(request: Request) -> str:
+    return str(sum([len(chunk) async for chunk in request.stream()]))
+
+
 @pytest.fixture(scope="module")
 def server():
     with running_server(app) as srv:
@@ -145,3 +189,82 @@ async def test_root_path_under_asgi():
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         data = (await http.get("/api/host")).json()
     assert data == {"url": "http://testserver/api/host", "base_url": "http://testserver/api/"}
+
+
+# -- the body ----------------------------------------------------------------------------------
+
+
+async def test_body_is_read_once_and_kept(client):
+    response = await client.post("/echo", content=b"payload")
+    assert response.content == b"payload"
+
+
+async def test_a_chunked_body_is_read_whole(client):
+    async def parts():
+        for piece in (b"one ", b"two ", b"three"):
+            yield piece
+
+    response = await client.post("/echo", content=parts())
+    assert response.content == b"one two three"
+
+
+async def test_json_is_parsed_once(client):
+    response = await client.post("/json", json={"a": [1, 2]})
+    assert response.json() == {"value": {"a": [1, 2]}, "kept": True}
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [(b"{not json", "request body is not valid JSON"), (b"", "the request body is empty")],
+)
+async def test_bad_json_is_a_400_that_says_why(client, body, message):
+    response = await client.post("/json", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert message in response.text
+
+
+async def test_a_streamed_body_is_not_kept_and_says_so(client):
+    response = await client.post("/stream", content=b"x" * 300_000)
+    assert response.json() == {
+        "size": 300_000,
+        "body_after_stream": "the request body was already read with stream(); call body() first "
+        "to read it more than once",
+    }
+
+
+async def test_stream_after_body_replays_the_kept_body(client):
+    assert (await client.post("/body-then-stream", content=b"abc")).json() == {"same": True}
+
+
+@pytest.fixture(params=["covet", "asgi"])
+async def small_client(request):
+    if request.param == "covet":
+        with running_server(small) as srv:
+            async with httpx.AsyncClient(base_url=srv.url) as http:
+                yield http
+    else:
+        transport = httpx.ASGITransport(app=small)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+
+@pytest.mark.parametrize("path", ["/body", "/stream"])
+async def test_a_body_over_max_body_size_is_a_413(small_client, path):
+    assert (await small_client.post(path, content=b"x" * 100)).text == "100"
+    response = await small_client.post(path, content=b"x" * 101)
+    assert response.status_code == 413
+    assert "max_body_size is 100" in response.text
+
+
+async def test_a_chunked_body_over_max_body_size_is_stopped_while_streaming(small_client):
+    async def parts():
+        for _ in range(10):
+            yield b"y" * 30
+
+    response = await small_client.post("/body", content=parts())
+    assert response.status_code == 413
+
+
+def test_max_body_size_must_be_positive():
+    with pytest.raises(ValueError, match="max_body_size"):
+        Covet(max_body_size=0)
