@@ -39,8 +39,13 @@ class Covet:
         redirect_slashes: bool = True,
         on_startup: Iterable[Hook] = (),
         on_shutdown: Iterable[Hook] = (),
+        max_body_size: int = 16 * 1024 * 1024,
     ) -> None:
+        if max_body_size < 1:
+            raise ValueError(f"max_body_size must be at least 1 byte, got {max_body_size!r}")
         self.debug = debug
+        #: The largest request body ``request.body()``/``stream()``/``form()`` accept (413 past it).
+        self.max_body_size = max_body_size
         self.on_startup: list[Hook] = list(on_startup)
         self.on_shutdown: list[Hook] = list(on_shutdown)
         self.router = Router(redirect_slashes=redirect_slashes)

@@ -197,6 +197,9 @@ async def _run_handlers(conn):
             conn.worker_running = True
             conn.handler_returned(cycle, request, result)
         conn.worker_running = False
+        # Let the finished request go now, not when the next one arrives: its body, and the
+        # uploaded files its form closes when it is dropped, are freed right after the response.
+        cycle = request = coro = yielded = context = result = None
         if conn.closing and conn.handoff is None:
             conn.worker = None
             return
