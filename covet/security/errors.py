@@ -4,6 +4,8 @@ The web layer maps them by base class, so a new failure only has to pick its par
 
     SecurityError
     ├── AuthenticationError        401: who you are is unknown or unproven
+    │   ├── MissingCredentials     no credentials at all (the challenge carries no error code)
+    │   ├── InvalidRequest         a malformed Authorization header (400 per RFC 6750)
     │   ├── InvalidToken           bad signature, wrong alg/kid, malformed, wrong aud/iss/type
     │   │   ├── ExpiredToken       past ``exp`` (leeway included)
     │   │   ├── TokenNotYetValid   before ``nbf`` or ``iat`` (leeway included)
@@ -25,7 +27,9 @@ __all__ = [
     "ExpiredToken",
     "InsufficientScope",
     "InvalidPasswordHash",
+    "InvalidRequest",
     "InvalidToken",
+    "MissingCredentials",
     "OAuth2Error",
     "PermissionDenied",
     "RevokedToken",
@@ -48,7 +52,20 @@ class AuthenticationError(SecurityError):
     """
 
     status_code = 401
-    error = "invalid_token"
+    error: Optional[str] = "invalid_token"
+
+
+class MissingCredentials(AuthenticationError):
+    """The request carries no credentials; RFC 6750 3.1 answers 401 with no error code."""
+
+    error = None
+
+
+class InvalidRequest(AuthenticationError):
+    """The credentials are malformed (``Authorization: Bearer`` with no token, two tokens...)."""
+
+    status_code = 400
+    error = "invalid_request"
 
 
 class InvalidToken(AuthenticationError):

@@ -211,8 +211,12 @@ class Key:
 
 def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
     """The RFC 7638 SHA-256 thumbprint of a JWK (base64url), a stable id for a key without a kid."""
-    members = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x"),
-               "oct": ("k", "kty")}.get(str(jwk.get("kty")))  # fmt: skip
+    members = {
+        "RSA": ("e", "kty", "n"),
+        "EC": ("crv", "kty", "x", "y"),
+        "OKP": ("crv", "kty", "x"),
+        "oct": ("k", "kty"),
+    }.get(str(jwk.get("kty")))
     if members is None or any(m not in jwk for m in members):
         raise ValueError(f"cannot compute a thumbprint for a JWK with kty {jwk.get('kty')!r}")
     canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), sort_keys=True)

@@ -1,14 +1,17 @@
-"""Fixtures for the security tests: a real Redis (skipped when unreachable, failing under CI=true)."""
+"""Fixtures for the security tests: a real Redis (skipped when unreachable, failing under CI=true)
+and a small OpenID provider served over real HTTP by CovetPy's own server."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from redis.asyncio import Redis
 
 from tests.db.conftest import REDIS_URL, require_server
+from tests.security.oidc_provider import Provider
+from tests.servers import running_server
 
 
 @pytest.fixture
@@ -25,3 +28,19 @@ async def redis() -> AsyncIterator[Redis]:
 def redis_prefix() -> str:
     """A key prefix of this test's own: other helpers' suites share the Redis server."""
     return f"covet-test:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture(scope="session")
+def _running_provider() -> Iterator[Provider]:
+    provider = Provider()
+    with running_server(provider.app()) as server:
+        provider.issuer = server.url
+        yield provider
+
+
+@pytest.fixture
+def provider(_running_provider: Provider) -> Iterator[Provider]:
+    """The test OpenID provider, served over HTTP on loopback, with its knobs reset."""
+    _running_provider.reset()
+    yield _running_provider
+    _running_provider.reset()
