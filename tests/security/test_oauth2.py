@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import time
 from collections.abc import AsyncIterator
@@ -255,3 +256,22 @@ async def test_discovery_refuses_a_document_for_another_issuer(provider: Provide
 async def test_an_unreachable_provider_is_a_clear_error() -> None:
     with pytest.raises(OAuth2Error, match="cannot reach the provider"):
         await OAuth2Client.discover("http://127.0.0.1:1", client_id=CLIENT_ID, redirect_uri=REDIRECT_URI)
+
+
+async def test_state_and_nonce_are_compared_in_constant_time(
+    client: OAuth2Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from covet.security import oauth2
+
+    compared: list[bytes] = []
+    compare_digest = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        compared.append(b)
+        return compare_digest(a, b)
+
+    monkeypatch.setattr(oauth2.hmac, "compare_digest", spy)
+    request = client.authorization_request()
+    await client.complete(request, await follow_to_callback(request))
+    assert request.state.encode() in compared
+    assert request.nonce is not None and request.nonce.encode() in compared
