@@ -3,6 +3,7 @@ and a small OpenID provider served over real HTTP by CovetPy's own server."""
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -44,3 +45,20 @@ def provider(_running_provider: Provider) -> Iterator[Provider]:
     _running_provider.reset()
     yield _running_provider
     _running_provider.reset()
+
+
+CompareDigestCalls = list[tuple[bytes, bytes]]
+
+
+@pytest.fixture
+def compare_digest_calls(monkeypatch: pytest.MonkeyPatch) -> CompareDigestCalls:
+    """Every ``hmac.compare_digest(a, b)`` made during the test, in order (it still compares)."""
+    calls: CompareDigestCalls = []
+    compare_digest = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        calls.append((a, b))
+        return compare_digest(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    return calls

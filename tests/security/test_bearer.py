@@ -16,10 +16,10 @@ from covet.security.errors import (
 from covet.security.jwks import RemoteJWKS
 from covet.security.jwt import JWTCodec
 from covet.security.keys import KeySet
+from tests.security.fakes import NOW
 from tests.security.keyring import key
 from tests.security.oidc_provider import API_AUDIENCE, CLIENT_ID, Grant, Provider
 
-NOW = 1_700_000_000.0
 ISSUER = "https://auth.test"
 
 

@@ -10,15 +10,8 @@ import pytest
 from covet.security.errors import OAuth2Error
 from covet.security.jwks import RemoteJWKS
 from covet.security.keys import Key
+from tests.security.fakes import Clock
 from tests.security.oidc_provider import Provider
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -36,7 +29,7 @@ async def test_keys_are_fetched_once_and_cached(provider: Provider, http: httpx.
 
 
 async def test_the_cache_expires_after_its_ttl(provider: Provider, http: httpx.AsyncClient) -> None:
-    clock = Clock()
+    clock = Clock(0.0)
     jwks = RemoteJWKS(f"{provider.issuer}/jwks", http, ttl=100, clock=clock)
     await jwks.keys()
     clock.now = 99
@@ -49,7 +42,7 @@ async def test_the_cache_expires_after_its_ttl(provider: Provider, http: httpx.A
 async def test_an_unknown_kid_refetches_at_most_once_per_interval(
     provider: Provider, http: httpx.AsyncClient
 ) -> None:
-    clock = Clock()
+    clock = Clock(0.0)
     jwks = RemoteJWKS(f"{provider.issuer}/jwks", http, min_refresh_interval=60, clock=clock)
     await jwks.keys()
     clock.now = 61
@@ -60,7 +53,7 @@ async def test_an_unknown_kid_refetches_at_most_once_per_interval(
 
 
 async def test_a_rotated_provider_key_is_picked_up(provider: Provider, http: httpx.AsyncClient) -> None:
-    clock = Clock()
+    clock = Clock(0.0)
     jwks = RemoteJWKS(f"{provider.issuer}/jwks", http, min_refresh_interval=60, clock=clock)
     await jwks.keys()
     provider.keys.add(Key.generate("EdDSA", kid="idp-new"))
@@ -74,7 +67,7 @@ async def test_a_rotated_provider_key_is_picked_up(provider: Provider, http: htt
 async def test_cached_keys_keep_serving_while_the_provider_is_down(
     provider: Provider, http: httpx.AsyncClient
 ) -> None:
-    clock = Clock()
+    clock = Clock(0.0)
     jwks = RemoteJWKS(f"{provider.issuer}/jwks", http, ttl=100, min_refresh_interval=10, clock=clock)
     cached = await jwks.keys()
     provider.overrides["jwks_down"] = True

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from covet.security.errors import ExpiredToken, InvalidToken, TokenNotYetValid
 from covet.security.jwt import MAX_TOKEN_LENGTH, JWTCodec
 from covet.security.keys import Key, KeySet
+from tests.security.fakes import NOW, Clock
 from tests.security.keyring import b64url, forge, key
 
 # RFC 7515 Appendix A.1: the HS256 example, byte for byte (its header contains a CRLF).
@@ -22,15 +23,6 @@ RFC7515_JWK = {
     "kty": "oct",
     "k": "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow",
 }
-NOW = 1_700_000_000.0
-
-
-class Clock:
-    def __init__(self, now: float = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def rfc7515_codec(now: float) -> JWTCodec:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import time
 from collections.abc import AsyncIterator
@@ -15,6 +14,7 @@ import pytest
 from covet.security.errors import OAuth2Error
 from covet.security.keys import Key
 from covet.security.oauth2 import AuthorizationRequest, OAuth2Client, ProviderMetadata, pkce_challenge
+from tests.security.conftest import CompareDigestCalls
 from tests.security.oidc_provider import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, Provider
 
 
@@ -259,19 +259,10 @@ async def test_an_unreachable_provider_is_a_clear_error() -> None:
 
 
 async def test_state_and_nonce_are_compared_in_constant_time(
-    client: OAuth2Client, monkeypatch: pytest.MonkeyPatch
+    client: OAuth2Client, compare_digest_calls: CompareDigestCalls
 ) -> None:
-    from covet.security import oauth2
-
-    compared: list[bytes] = []
-    compare_digest = hmac.compare_digest
-
-    def spy(a: bytes, b: bytes) -> bool:
-        compared.append(b)
-        return compare_digest(a, b)
-
-    monkeypatch.setattr(oauth2.hmac, "compare_digest", spy)
     request = client.authorization_request()
     await client.complete(request, await follow_to_callback(request))
+    compared = [b for _, b in compare_digest_calls]
     assert request.state.encode() in compared
     assert request.nonce is not None and request.nonce.encode() in compared

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hmac
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -21,6 +20,8 @@ from covet.security.otp import (
     hash_recovery_code,
 )
 from covet.security.stores import MemoryKeySet, RedisKeySet
+from tests.security.conftest import CompareDigestCalls
+from tests.security.fakes import Clock
 
 # RFC 4226 Appendix D.
 HOTP_SECRET = b"12345678901234567890"
@@ -136,19 +137,13 @@ def test_hotp_look_ahead_resynchronises_and_older_codes_stay_dead() -> None:
     assert hotp.verify(HOTP_VECTORS[2], 4, look_ahead=5) is None
 
 
-def test_codes_are_compared_in_constant_time_over_the_whole_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    compared: list[bytes] = []
-    compare_digest = hmac.compare_digest
-
-    def spy(a: bytes, b: bytes) -> bool:
-        compared.append(a)
-        return compare_digest(a, b)
-
-    monkeypatch.setattr(otp.hmac, "compare_digest", spy)
+def test_codes_are_compared_in_constant_time_over_the_whole_window(
+    compare_digest_calls: CompareDigestCalls,
+) -> None:
     totp = TOTP(TOTP_SEEDS["SHA1"])
     at = 1_700_000_000.0
     assert totp.match_step(totp.now(at - 30), at=at, window=2) is not None
-    assert len(compared) == 5  # no early exit at the match
+    assert len(compare_digest_calls) == 5  # no early exit at the match
 
 
 def test_bad_configuration_is_refused() -> None:
@@ -164,14 +159,6 @@ def test_bad_configuration_is_refused() -> None:
         TOTP(TOTP_SEEDS["SHA1"]).match_step("123456", window=-1)
     with pytest.raises(ValueError, match="look_ahead"):
         HOTP(HOTP_SECRET).verify("123456", 0, look_ahead=-1)
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def test_a_totp_code_is_accepted_once_per_user_and_step() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import threading
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from covet.security import passwords
 from covet.security.errors import InvalidPasswordHash
 from covet.security.passwords import Argon2idScheme, PasswordHasher, ScryptScheme
+from tests.security.conftest import CompareDigestCalls
 
 # Cheap parameters keep the suite fast; the defaults get their own tests.
 FAST_ARGON2 = Argon2idScheme(memory_cost=1024, time_cost=1)
@@ -81,17 +81,9 @@ def test_scrypt_reads_the_rfc_7914_test_vector() -> None:
     assert FAST_SCRYPT.needs_rehash(encoded)
 
 
-def test_scrypt_compares_with_compare_digest(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[bytes, bytes]] = []
-    compare_digest = hmac.compare_digest
-
-    def spy(a: bytes, b: bytes) -> bool:
-        calls.append((a, b))
-        return compare_digest(a, b)
-
-    monkeypatch.setattr(passwords.hmac, "compare_digest", spy)
+def test_scrypt_compares_with_compare_digest(compare_digest_calls: CompareDigestCalls) -> None:
     FAST_SCRYPT.verify("pw", FAST_SCRYPT.hash("pw"))
-    assert len(calls) == 1
+    assert len(compare_digest_calls) == 1
 
 
 def test_argon2id_hashes_from_other_libraries_verify_and_ask_for_an_upgrade() -> None:

@@ -22,14 +22,7 @@ from covet.security.ratelimit import (
     user_key,
 )
 from tests.db.conftest import REDIS_URL
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.security.fakes import Clock
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -82,7 +75,7 @@ async def test_reset_refills_the_bucket(backend: RateLimitBackend) -> None:
 
 
 async def test_tokens_refill_with_time() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     limiter = RateLimiter(MemoryRateLimitBackend(clock=clock), Rate(2, 10))
     assert (await limiter.hit("k", cost=2)).allowed
     refused = await limiter.hit("k")
@@ -111,7 +104,7 @@ async def test_redis_buckets_expire_once_full_again(redis: Redis, redis_prefix: 
 
 
 async def test_full_memory_buckets_are_swept() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     backend = MemoryRateLimitBackend(clock=clock)
     limiter = RateLimiter(backend, Rate(1, 1))
     for n in range(100):

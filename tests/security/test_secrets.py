@@ -10,6 +10,7 @@ import pytest
 
 from covet.security.errors import SecretError
 from covet.security.secrets import Secret, load_secret, secret_weakness
+from tests.security.conftest import CompareDigestCalls
 
 STRONG = secrets.token_urlsafe(48)
 
@@ -96,22 +97,10 @@ def test_a_secret_never_shows_its_value() -> None:
     assert secret.encode() == STRONG.encode()
 
 
-def test_secrets_compare_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    import hmac
-
-    from covet.security import secrets as module
-
-    calls = []
-    compare_digest = hmac.compare_digest
-
-    def spy(a: bytes, b: bytes) -> bool:
-        calls.append((a, b))
-        return compare_digest(a, b)
-
-    monkeypatch.setattr(module.hmac, "compare_digest", spy)
+def test_secrets_compare_in_constant_time(compare_digest_calls: CompareDigestCalls) -> None:
     assert Secret(STRONG) == Secret(STRONG) and Secret(STRONG) == STRONG
     assert Secret(STRONG) != "other"
-    assert len(calls) == 3
+    assert len(compare_digest_calls) == 3
     assert Secret(STRONG).__eq__(42) is NotImplemented
     with pytest.raises(TypeError):
         hash(Secret(STRONG))

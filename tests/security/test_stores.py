@@ -8,14 +8,7 @@ import pytest
 from redis.asyncio import Redis
 
 from covet.security.stores import ExpiringKeySet, MemoryKeySet, RedisKeySet
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.security.fakes import Clock
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -49,7 +42,7 @@ async def test_redis_keys_expire_after_their_ttl(redis: Redis, redis_prefix: str
 
 
 async def test_memory_keys_expire_and_are_swept() -> None:
-    clock = FakeClock()
+    clock = Clock(1000.0)
     keys = MemoryKeySet(clock=clock)
     assert await keys.add("a", 10)
     clock.now += 5

@@ -11,17 +11,8 @@ from covet.security.errors import ExpiredToken, InvalidToken, RevokedToken
 from covet.security.jwt import JWTCodec
 from covet.security.stores import ExpiringKeySet, MemoryKeySet, RedisKeySet
 from covet.security.tokens import TokenService
+from tests.security.fakes import Clock
 from tests.security.keyring import key
-
-NOW = 1_700_000_000.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
