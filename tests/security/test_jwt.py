@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import timedelta
 
 import pytest
@@ -139,6 +141,15 @@ def test_a_token_without_kid_needs_a_single_key_set() -> None:
 def test_malformed_tokens_are_invalid_not_crashes(token: str) -> None:
     with pytest.raises(InvalidToken):
         JWTCodec(key("HS256"), clock=Clock()).decode(token)
+
+
+def test_a_signed_payload_that_is_not_json_is_refused() -> None:
+    secret = key("HS256").verifying_material
+    head = b64url(b'{"alg":"HS256"}')
+    signing_input = f"{head}.{b64url(b'not json')}"
+    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()  # type: ignore[arg-type]
+    with pytest.raises(InvalidToken, match="payload is not JSON"):
+        JWTCodec(key("HS256"), clock=Clock()).decode(f"{signing_input}.{b64url(signature)}")
 
 
 def test_a_payload_that_is_not_an_object_is_refused() -> None:
