@@ -5,22 +5,34 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Optional, TypeVar
 
 from covet._speedups.messages import BaseResponse
-from covet.exceptions import ClientDisconnect, HTTPException
+from covet.asgi import ASGIApp, Receive, Scope, Send
+from covet.asgi_bridge import call_asgi, http_scope_for
+from covet.exceptions import ClientDisconnect
+from covet.lifespan import AppLifespan, LifespanFunction
+from covet.middleware.base import BaseHTTPMiddleware, DispatchFunction, Middleware
+from covet.middleware.errors import ExceptionHandler, ExceptionHandlers, HandlerKey, call_async, call_sync
+from covet.middleware.stack import Stack, build_stack
 from covet.requests import Request
 from covet.responses import JSONResponse, PlainTextResponse, Response
-from covet.routing import Match, MethodNotAllowed, Router, RouteTable
+from covet.routing import Match, MethodNotAllowed, MountMatch, Router, RouteTable
+from covet.websockets import WebSocketHandler
 
 logger = logging.getLogger("covet.error")
 
 Handler = Callable[[Request], Awaitable[Any]]
 H = TypeVar("H", bound=Handler)
+W = TypeVar("W", bound=WebSocketHandler)
+E = TypeVar("E", bound=ExceptionHandler)
+D = TypeVar("D", bound=DispatchFunction)
 Hook = Callable[[], Any]
 
-_NOT_FOUND = PlainTextResponse("Not Found", status_code=404)
+# The pseudo-method WebSocket routes are registered under in the route table.
+WEBSOCKET = "WEBSOCKET"
+
 
 
 class Covet:
@@ -36,14 +48,22 @@ class Covet:
         *,
         debug: bool = False,
         redirect_slashes: bool = True,
+        middleware: Sequence[Middleware] = (),
+        exception_handlers: Optional[Mapping[HandlerKey, ExceptionHandler]] = None,
         on_startup: Iterable[Hook] = (),
         on_shutdown: Iterable[Hook] = (),
+        lifespan: Optional[LifespanFunction] = None,
     ) -> None:
         self.debug = debug
         self.on_startup: list[Hook] = list(on_startup)
         self.on_shutdown: list[Hook] = list(on_shutdown)
         self.router = Router(redirect_slashes=redirect_slashes)
         self._table: RouteTable | None = None
+        self.user_middleware: list[Middleware] = list(middleware)
+        self.exception_handlers = ExceptionHandlers(exception_handlers)
+        self.lifespan_state: dict[str, Any] = {}
+        self._lifespan = AppLifespan(lifespan)
+        self._stack: Stack | None = None
 
     # -- registration -----------------------------------------------------------------------
 
@@ -89,16 +109,94 @@ class Covet:
         """The percent-encoded path of the route called ``name`` (see ``Router.url_for``)."""
         return self.router.url_for(name, **params)
 
+    def websocket(self, path: str, name: str | None = None) -> Callable[[W], W]:
+        """Register ``async def handler(websocket)`` for WebSocket handshakes on ``path``."""
+
+        def register(registered: W) -> W:
+            handler: WebSocketHandler = registered
+            if not inspect.iscoroutinefunction(handler):
+                raise TypeError(f"WebSocket handler {handler.__qualname__} must be an 'async def' function")
+            self.router.add_route(path, handler, (WEBSOCKET,), name)
+            self._table = None
+            return registered
+
+        return register
+
+    def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+        """Serve every path under ``path`` that no route takes with the ASGI ``app``.
+
+        The mounted app sees ``root_path`` set to where it is mounted and the whole ``path``,
+        as the ASGI spec has it (Starlette apps and ``StaticFiles`` work as they would there).
+        """
+        self.router.mount(path, app, name)
+        self._table = None
+
+    # -- middleware and exception handlers --------------------------------------------------
+
+    def add_middleware(self, cls: Any, /, *args: Any, **options: Any) -> None:
+        """Wrap the app in ``cls(app, *args, **options)``: it becomes the outermost layer so far."""
+        if self._stack is not None:
+            raise RuntimeError("cannot add middleware after the application has started serving")
+        self.user_middleware.insert(0, Middleware(cls, *args, **options))
+
+    def middleware(self, kind: str = "http") -> Callable[[D], D]:
+        """Decorator for ``async def mw(request, call_next) -> Response``: a native middleware layer."""
+        if kind != "http":
+            raise ValueError(f"@app.middleware takes 'http', not {kind!r}")
+
+        def register(dispatch: D) -> D:
+            self.add_middleware(BaseHTTPMiddleware, dispatch=dispatch)
+            return dispatch
+
+        return register
+
+    def add_exception_handler(self, key: HandlerKey, handler: ExceptionHandler) -> None:
+        """Answer exceptions of class ``key`` (or HTTPExceptions with status ``key``) with ``handler``."""
+        if self._stack is not None:
+            raise RuntimeError("cannot add exception handlers after the application has started serving")
+        self.exception_handlers.add(key, handler)
+
+    def exception_handler(self, key: HandlerKey) -> Callable[[E], E]:
+        """Decorator form of ``add_exception_handler``: ``@app.exception_handler(404)``."""
+
+        def register(handler: E) -> E:
+            self.add_exception_handler(key, handler)
+            return handler
+
+        return register
+
     # -- dispatch ---------------------------------------------------------------------------
 
-    def __covet_handler__(self) -> Covet:
-        """What CovetPy's server calls instead of ASGI: ``dispatch``, ``convert``, ``handle_error``."""
+    def __covet_handler__(self) -> Any:
+        """What CovetPy's server calls instead of ASGI: ``dispatch``, ``convert``, ``handle_error``.
+
+        The app itself when it has no middleware and no ``async`` exception handler (each
+        request costs what routing and the handler cost); else the native stack; None when the
+        outermost middleware is a pure ASGI one, so that the server runs the app through ASGI.
+        """
         self._compile()
-        return self
+        stack = self.middleware_stack
+        if stack.http is None:
+            return None
+        if not self.user_middleware and not self.exception_handlers.any_async:
+            return self
+        return NativeStack(self, stack.http)
 
     def _compile(self) -> RouteTable:
         table = self._table = self.router.compile()
         return table
+
+    @property
+    def route_table(self) -> RouteTable:
+        """The compiled routes (compiled again after a route is added)."""
+        return self._table or self._compile()
+
+    @property
+    def middleware_stack(self) -> Stack:
+        """The middleware around the app, built on first use."""
+        if self._stack is None:
+            self._stack = build_stack(self, self.user_middleware)
+        return self._stack
 
     def dispatch(self, request: Request) -> Any:
         """Route ``request``: a response when routing alone answers it, else the handler's coroutine.
@@ -111,15 +209,28 @@ class Covet:
         if type(result) is Match:
             request.path_params = result.params
             return result.route.endpoint(request)
+        if type(result) is MountMatch:
+            return self._call_mount(request, result)
         if type(result) is MethodNotAllowed:
-            allow = ", ".join(sorted(result.allowed | {"OPTIONS"}))
+            allowed = result.allowed - {WEBSOCKET}
+            if not allowed:
+                return PlainTextResponse("Not Found", status_code=404)  # a WebSocket route only
+            allow = ", ".join(sorted(allowed | {"OPTIONS"}))
             if request.method == "OPTIONS":
                 return Response(status_code=204, headers={"allow": allow})
             return PlainTextResponse("Method Not Allowed", status_code=405, headers={"allow": allow})
         redirect = getattr(result, "redirect", None)
         if redirect is not None:
             return self._redirect_slash(request)
-        return _NOT_FOUND
+        # A fresh response each time: middleware may change the response it is handed.
+        return PlainTextResponse("Not Found", status_code=404)
+
+    def _call_mount(self, request: Request, match: MountMatch) -> Awaitable[Response]:
+        path = request.path
+        mounted_at = path[: len(path) - len(match.path)]
+        request.path_params = match.params
+        scope = http_scope_for(request, self.lifespan_state, mounted_at, match.params)
+        return call_asgi(match.mount.app, request, scope)
 
     def _redirect_slash(self, request: Request) -> Response:
         """308 (the method is kept) to the same path with its trailing slash toggled."""
@@ -134,13 +245,51 @@ class Covet:
         return to_response(result, self._handler_name(request))
 
     def handle_error(self, request: Request, exc: BaseException) -> Response:
-        """The response for an exception a handler raised (ClientDisconnect is passed on)."""
-        if isinstance(exc, HTTPException):
-            return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+        """The response for an exception the app raised (ClientDisconnect is passed on).
+
+        Called by CovetPy's server, synchronously: used when no exception handler is ``async``.
+        """
         if isinstance(exc, ClientDisconnect) or not isinstance(exc, Exception):
             raise exc  # the server closes the connection; nothing to answer, nothing to log
+        handler, unhandled = self.exception_handlers.resolve(exc, self.debug)
+        if unhandled:
+            self._log_unhandled(request, exc)
+        return call_sync(handler, request, exc)
+
+    async def handle(self, request: Request) -> Response:
+        """Run the whole app (middleware, routing, handler, exception handlers) for ``request``."""
+        stack = self.middleware_stack
+        try:
+            if stack.http is not None:
+                return await stack.http(request)
+            return await call_asgi(stack.asgi, request, http_scope_for(request, self.lifespan_state))
+        except ClientDisconnect:
+            raise
+        except Exception as exc:
+            handler, unhandled = self.exception_handlers.resolve(exc, self.debug)
+            if unhandled:
+                self._log_unhandled(request, exc)
+            return await call_async(handler, request, exc)
+
+    async def call_endpoint(self, request: Request) -> Response:
+        """Route and run ``request``, answering its exceptions with their handlers: the layer
+        the middleware wraps. An exception no handler takes propagates (to the 500)."""
+        outcome = self.dispatch(request)
+        if isinstance(outcome, BaseResponse):
+            return outcome  # type: ignore[return-value]
+        try:
+            result = await outcome
+        except Exception as exc:
+            handler = self.exception_handlers.find(exc)
+            if handler is None:
+                raise
+            return await call_async(handler, request, exc)
+        if isinstance(result, BaseResponse):
+            return result  # type: ignore[return-value]
+        return self.convert(request, result)
+
+    def _log_unhandled(self, request: Request, exc: BaseException) -> None:
         logger.error("Exception in handler %s", self._handler_name(request), exc_info=exc)
-        return PlainTextResponse("Internal Server Error", status_code=500)
 
     def _handler_name(self, request: Request) -> str:
         result = self.router.lookup(request.method, request.path)
@@ -148,35 +297,33 @@ class Covet:
             return str(result.route.endpoint.__qualname__)
         return "?"
 
-    async def handle(self, request: Request) -> Response:
-        """Route and run ``request`` to its response (the path taken under ASGI servers)."""
-        outcome = self.dispatch(request)
-        if isinstance(outcome, BaseResponse):
-            return outcome  # type: ignore[return-value]
-        try:
-            result = await outcome
-        except Exception as exc:
-            return self.handle_error(request, exc)
-        if isinstance(result, BaseResponse):
-            return result  # type: ignore[return-value]
-        return self.convert(request, result)
-
     async def startup(self) -> None:
-        for hook in self.on_startup:
-            result = hook()
-            if inspect.isawaitable(result):
-                await result
+        """Run the start-up hooks, then enter the lifespan context (what the server's lifespan does)."""
+        await self._lifespan.startup(self)
 
     async def shutdown(self) -> None:
-        for hook in self.on_shutdown:
-            result = hook()
-            if inspect.isawaitable(result):
-                await result
+        """Exit the lifespan context, then run the shut-down hooks."""
+        await self._lifespan.shutdown(self)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        from covet.asgi import serve_asgi
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.middleware_stack.asgi(scope, receive, send)
 
-        await serve_asgi(self, scope, receive, send)
+
+class NativeStack:
+    """The app with its middleware, as CovetPy's server calls it (see ``Covet.__covet_handler__``).
+
+    ``dispatch`` hands the server the outermost layer's coroutine; exceptions that escape it go
+    to the app's ``handle_error``. When an exception handler is ``async``, the server cannot
+    call it synchronously, so ``dispatch`` hands over ``Covet.handle`` instead, which awaits it.
+    """
+
+    __slots__ = ("app", "dispatch", "convert", "handle_error")
+
+    def __init__(self, app: Covet, http: Callable[[Request], Awaitable[Response]]) -> None:
+        self.app = app
+        self.dispatch = app.handle if app.exception_handlers.any_async else http
+        self.convert = app.convert
+        self.handle_error = app.handle_error
 
 
 def to_response(result: Any, handler_name: str = "?") -> Response:
