@@ -180,7 +180,7 @@ class Covet:
             return None
         if not self.user_middleware and not self.exception_handlers.any_async:
             return self
-        return NativeStack(self, stack.http)
+        return NativeStack(self)
 
     def _compile(self) -> RouteTable:
         table = self._table = self.router.compile()
@@ -312,16 +312,16 @@ class Covet:
 class NativeStack:
     """The app with its middleware, as CovetPy's server calls it (see ``Covet.__covet_handler__``).
 
-    ``dispatch`` hands the server the outermost layer's coroutine; exceptions that escape it go
-    to the app's ``handle_error``. When an exception handler is ``async``, the server cannot
-    call it synchronously, so ``dispatch`` hands over ``Covet.handle`` instead, which awaits it.
+    ``dispatch`` hands the server ``Covet.handle``'s coroutine: it awaits the outermost layer
+    and answers what escapes it inside the request's context (so ``async`` exception handlers
+    can run, and the error log sees the request's context variables, its request id say).
     """
 
     __slots__ = ("app", "dispatch", "convert", "handle_error")
 
-    def __init__(self, app: Covet, http: Callable[[Request], Awaitable[Response]]) -> None:
+    def __init__(self, app: Covet) -> None:
         self.app = app
-        self.dispatch = app.handle if app.exception_handlers.any_async else http
+        self.dispatch = app.handle
         self.convert = app.convert
         self.handle_error = app.handle_error
 

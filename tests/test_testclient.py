@@ -156,13 +156,15 @@ def test_head_responses_have_no_body():
 
 def test_an_endless_response_can_be_streamed_and_closed():
     events.clear()
-    with TestClient(app) as client:
-        with client.stream("GET", "/ticks") as reply:
-            lines = []
-            for line in reply.iter_lines():
-                lines.append(line)
-                if len(lines) == 3:
-                    break
+    with (
+        TestClient(app) as client,
+        client.stream("GET", "/ticks") as reply,
+    ):
+        lines = []
+        for line in reply.iter_lines():
+            lines.append(line)
+            if len(lines) == 3:
+                break
         assert lines == ["tick 0", "tick 1", "tick 2"]
     assert events == ["stream closed"]
 
@@ -255,31 +257,30 @@ def test_websocket_json_bytes_and_the_apps_close_code():
 
 
 def test_a_websocket_closed_before_accept_is_a_disconnect():
-    with pytest.raises(WebSocketDisconnect) as refused:  # noqa: SIM117 - the connect itself raises
-        with TestClient(app).websocket_connect("/ws/refuse"):
-            pass
+    with pytest.raises(WebSocketDisconnect) as refused, TestClient(app).websocket_connect("/ws/refuse"):
+        pass
     assert refused.value.code == 1000
 
 
 def test_a_websocket_denial_response_is_raised_with_the_response():
-    with pytest.raises(WebSocketDenied) as denied:  # noqa: SIM117
-        with TestClient(app).websocket_connect("/ws/deny"):
-            pass
+    with pytest.raises(WebSocketDenied) as denied, TestClient(app).websocket_connect("/ws/deny"):
+        pass
     assert denied.value.status_code == 401
     assert denied.value.response.text == "go away"
 
 
 def test_a_websocket_without_a_route_is_denied_with_404():
-    with pytest.raises(WebSocketDenied) as denied:  # noqa: SIM117
-        with TestClient(app).websocket_connect("/ws/nowhere"):
-            pass
+    with pytest.raises(WebSocketDenied) as denied, TestClient(app).websocket_connect("/ws/nowhere"):
+        pass
     assert denied.value.status_code == 404
 
 
 def test_a_websocket_handler_exception_is_raised_in_the_test():
-    with pytest.raises(ValueError, match="websocket handler broke"):  # noqa: SIM117
-        with TestClient(app).websocket_connect("/ws/broken") as ws:
-            ws.receive_text()
+    with (
+        pytest.raises(ValueError, match="websocket handler broke"),
+        TestClient(app).websocket_connect("/ws/broken") as ws,
+    ):
+        ws.receive_text()
 
 
 def test_websocket_handshakes_carry_the_clients_cookies():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
@@ -23,7 +21,7 @@ import covet
 from covet.server.config import ServerConfig
 from covet.server.serve import run
 from tests.server.wire import Wire, get
-from tests.servers import running_server
+from tests.servers import running_server, uvicorn_serving
 
 GRACE = {"timeout_graceful_shutdown": 1.0}
 
@@ -406,31 +404,10 @@ async def fail(request):
     raise RuntimeError("secret detail")
 
 
-@contextlib.contextmanager
-def uvicorn_serving(app: Any) -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    # log_config=None: uvicorn's records reach pytest's caplog instead of its own handlers.
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", ws="none", log_config=None)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
 @pytest.fixture(scope="module")
 def uvicorn_url():
     hook_events.clear()
-    with uvicorn_serving(covet_app) as url:
+    with uvicorn_serving(covet_app, ws="none") as url:
         yield url
     assert hook_events == ["startup", "shutdown"]
 
