@@ -116,3 +116,19 @@ def append_vary(headers: RawHeaders, token: bytes) -> None:
                 headers[i] = (key, value + b", " + token)
             return
     headers.append((b"vary", token))
+
+
+def split_host(host: bytes) -> tuple[str, str]:
+    """A ``Host`` value as (host name in lower case, port or ""); ``[::1]:80`` gives ("[::1]", "80")."""
+    text = host.decode("latin-1").strip().lower()
+    if text.startswith("["):
+        name, _, rest = text.partition("]")
+        return name + "]", rest[1:] if rest.startswith(":") else ""
+    name, _, port = text.partition(":")
+    return name, port
+
+
+def request_target(request: Request) -> bytes:
+    """The request's path and query exactly as the client sent them (for a Location header)."""
+    query = request.query_string
+    return request._head.raw_path + (b"?" + query if query else b"")
