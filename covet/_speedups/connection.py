@@ -17,7 +17,7 @@ from email.utils import formatdate
 import cython
 
 from covet._speedups.http11 import RequestReader, encode_response_head
-from covet._speedups.messages import BaseResponse
+from covet._speedups.messages import BaseResponse, new_request
 from covet.exceptions import ClientDisconnect
 
 error_log = logging.getLogger("covet.error")
@@ -180,14 +180,9 @@ async def _run_handlers(conn):
 def _step(coro):
     """Run ``coro`` to its first suspension: (True, result) if it finished, else (False, yielded).
 
-    Compiled, this is ``PyIter_Send``, which hands back the result without raising StopIteration.
+    The interpreted form of the eager first step; compiled, ``_start_native`` calls
+    ``PyIter_Send`` itself, which hands back the result without raising StopIteration.
     """
-    if cython.compiled:
-        result = cython.declare(cython.pointer(PyObject), cython.NULL)
-        status = PyIter_Send(coro, None, cython.address(result))
-        value = cython.cast(object, result)
-        Py_DECREF(value)
-        return status == PYGEN_RETURN, value
     try:
         return False, coro.send(None)
     except StopIteration as stop:
@@ -413,7 +408,8 @@ class HttpConnection:
         self.dispatching = True
         try:
             while self.cycle is None and ready and not self.closing:
-                head = ready.pop(0)
+                head = ready[0]
+                del ready[0]
                 if self.upgrade is not None and head is self.upgrade[0]:
                     self._switch_protocol(head)
                     return
@@ -463,7 +459,7 @@ class HttpConnection:
             run_asgi(self, cycle)
 
     def _start_native(self, cycle):
-        request = self.request_class(cycle.head, self.conn, cycle)
+        request = new_request(self.request_class, cycle.head, self.conn, cycle)
         native = self.handler
         try:
             outcome = native.dispatch(request)
@@ -473,7 +469,7 @@ class HttpConnection:
         if isinstance(outcome, BaseResponse):
             self.respond(cycle, outcome)
             return
-        context = _copy_context()
+        context = PyContext_CopyCurrent() if cython.compiled else _copy_context()
         worker = self.worker
         if worker is None:
             worker = self.worker = self.loop.create_task(_run_handlers(self))
@@ -484,7 +480,17 @@ class HttpConnection:
         if outside:
             _enter_task(loop, worker)
         try:
-            done, value = context.run(_step, outcome)
+            if cython.compiled:
+                # PERF: context.run(_step, ...) without the Python-level call and its tuple.
+                PyContext_Enter(context)
+                try:
+                    done = PyIter_Send(outcome, None, cython.address(result)) == PYGEN_RETURN
+                finally:
+                    PyContext_Exit(context)
+                value = cython.cast(object, result)
+                Py_DECREF(value)
+            else:
+                done, value = context.run(_step, outcome)
         except BaseException as exc:
             if outside:
                 _leave_task(loop, worker)
