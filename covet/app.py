@@ -11,10 +11,18 @@ from typing import Any, Optional, TypeVar
 from covet._speedups.messages import BaseResponse
 from covet.asgi import ASGIApp, Receive, Scope, Send
 from covet.asgi_bridge import call_asgi, http_scope_for
-from covet.exceptions import ClientDisconnect
+from covet.exceptions import ClientDisconnect, HTTPException
 from covet.lifespan import AppLifespan, LifespanFunction
 from covet.middleware.base import BaseHTTPMiddleware, DispatchFunction, Middleware
-from covet.middleware.errors import ExceptionHandler, ExceptionHandlers, HandlerKey, call_async, call_sync
+from covet.middleware.errors import (
+    ExceptionHandler,
+    ExceptionHandlers,
+    HandlerKey,
+    call_async,
+    call_sync,
+    http_exception_response,
+    is_async_callable,
+)
 from covet.middleware.stack import Stack, build_stack
 from covet.requests import Request
 from covet.responses import JSONResponse, PlainTextResponse, Response
@@ -214,16 +222,27 @@ class Covet:
         if type(result) is MethodNotAllowed:
             allowed = result.allowed - {WEBSOCKET}
             if not allowed:
-                return PlainTextResponse("Not Found", status_code=404)  # a WebSocket route only
+                return self._routing_error(request, HTTPException(404))  # a WebSocket route only
             allow = ", ".join(sorted(allowed | {"OPTIONS"}))
             if request.method == "OPTIONS":
                 return Response(status_code=204, headers={"allow": allow})
-            return PlainTextResponse("Method Not Allowed", status_code=405, headers={"allow": allow})
+            return self._routing_error(request, HTTPException(405, headers={"allow": allow}))
         redirect = getattr(result, "redirect", None)
         if redirect is not None:
             return self._redirect_slash(request)
-        # A fresh response each time: middleware may change the response it is handed.
-        return PlainTextResponse("Not Found", status_code=404)
+        return self._routing_error(request, HTTPException(404))
+
+    def _routing_error(self, request: Request, exc: HTTPException) -> Any:
+        """The 404 or 405 routing gives: the handler registered for it, else the default text.
+
+        A fresh response each time: middleware may change the response it is handed.
+        """
+        handler = self.exception_handlers.by_status.get(exc.status_code)
+        if handler is None:
+            return http_exception_response(request, exc)
+        if is_async_callable(handler):
+            return call_async(handler, request, exc)  # the server awaits it like a handler
+        return call_sync(handler, request, exc)
 
     def _call_mount(self, request: Request, match: MountMatch) -> Awaitable[Response]:
         path = request.path

@@ -1,8 +1,11 @@
-"""``serve``: run an app on CovetPy's server (native path) or in process through ASGI.
+"""Fixtures that run an app on CovetPy's server (the native path) and in process through ASGI.
 
-Middleware must behave the same on both, so each test using the fixture runs twice.
+``serve(app)`` yields an httpx client; a test using the fixture runs once per way of serving,
+because the app layer must behave the same on each (``serve_anywhere`` adds uvicorn).
 ``serve(app, https=True)`` serves over TLS (a trustme certificate) or gives the ASGI scope the
-``https`` scheme. The clients do not follow redirects, so tests see them.
+``https`` scheme; ``raise_server_exceptions=False`` makes the in-process client show the 500
+instead of raising. The clients do not follow redirects, so tests see them. Loaded for every
+test by ``pytest_plugins`` in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, ssl.S
 
 def _serving(mode: str, tls_files: tuple[str, str, ssl.SSLContext]) -> Serve:
     @contextlib.contextmanager
-    def serving(app: Any, https: bool = False) -> Iterator[httpx.Client]:
+    def serving(
+        app: Any, https: bool = False, raise_server_exceptions: bool = True
+    ) -> Iterator[httpx.Client]:
         certfile, keyfile, client_tls = tls_files
         if mode == "covet":
             options = {"ssl_certfile": certfile, "ssl_keyfile": keyfile} if https else {}
@@ -55,7 +60,8 @@ def _serving(mode: str, tls_files: tuple[str, str, ssl.SSLContext]) -> Serve:
                 yield client
         else:
             base_url = "https://testserver" if https else "http://testserver"
-            with TestClient(app, base_url=base_url, follow_redirects=False) as client:
+            options = {"base_url": base_url, "raise_server_exceptions": raise_server_exceptions}
+            with TestClient(app, follow_redirects=False, **options) as client:
                 yield client
 
     return serving
