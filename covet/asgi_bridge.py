@@ -63,16 +63,24 @@ def http_scope_for(
 
 
 async def call_asgi(app: ASGIApp, request: Request, scope: Scope) -> Response:
-    """Run ``app`` on ``scope`` for ``request``; its response once the app has started it."""
+    """Run ``app`` on ``scope`` for ``request``; its response once the app has started it.
+
+    An exception the app raises before its response is handed on is raised here (an app that
+    sends its 500 and then re-raises, as Starlette apps do, counts), to be answered like any.
+    """
     exchange = _Exchange(request)
     loop = asyncio.get_running_loop()
     exchange.ready = loop.create_future()
     exchange.task = loop.create_task(exchange.run(app, scope))
     try:
-        return await exchange.ready
+        response = await exchange.ready
     except asyncio.CancelledError:
         exchange.task.cancel()
         raise
+    exchange.delivered = True
+    if exchange.error is not None:
+        raise exchange.error
+    return response
 
 
 class _Exchange:
@@ -90,6 +98,8 @@ class _Exchange:
         self.queue: Optional[asyncio.Queue[Any]] = None
         self.complete = False
         self.closed = False
+        self.delivered = False
+        self.error: Optional[BaseException] = None
 
     async def run(self, app: ASGIApp, scope: Scope) -> None:
         try:
@@ -97,6 +107,8 @@ class _Exchange:
         except BaseException as exc:
             if not self.ready.done():
                 self.ready.set_exception(exc)
+            elif not self.delivered:
+                self.error = exc  # call_asgi has not handed the response on yet: it raises this
             elif self.queue is not None and not self.complete and not self.closed:
                 await self.queue.put(exc)  # the streaming response raises it, and the server logs it
             elif not isinstance(exc, (asyncio.CancelledError, ASGISendClosed)):
