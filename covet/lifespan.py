@@ -55,6 +55,8 @@ class AppLifespan:
         step = f"lifespan {_name(self.lifespan)}"
         context = self.lifespan(app)
         if not hasattr(context, "__aenter__"):
+            if inspect.iscoroutine(context):
+                context.close()  # an 'async def' that returns: it will not be awaited
             raise TypeError(
                 f"{step} returned {type(context).__name__}, not an async context manager; "
                 "decorate it with @contextlib.asynccontextmanager"
