@@ -26,7 +26,7 @@ from covet.middleware.errors import (
 from covet.middleware.stack import Stack, build_stack
 from covet.requests import Request
 from covet.responses import JSONResponse, PlainTextResponse, Response
-from covet.routing import Match, MethodNotAllowed, MountMatch, Router, RouteTable
+from covet.routing import WEBSOCKET, Match, MethodNotAllowed, MountMatch, Router, RouteTable
 from covet.websockets import WebSocketHandler
 
 logger = logging.getLogger("covet.error")
@@ -37,9 +37,6 @@ W = TypeVar("W", bound=WebSocketHandler)
 E = TypeVar("E", bound=ExceptionHandler)
 D = TypeVar("D", bound=DispatchFunction)
 Hook = Callable[[], Any]
-
-# The pseudo-method WebSocket routes are registered under in the route table.
-WEBSOCKET = "WEBSOCKET"
 
 
 
@@ -120,13 +117,10 @@ class Covet:
     def websocket(self, path: str, name: str | None = None) -> Callable[[W], W]:
         """Register ``async def handler(websocket)`` for WebSocket handshakes on ``path``."""
 
-        def register(registered: W) -> W:
-            handler: WebSocketHandler = registered
-            if not inspect.iscoroutinefunction(handler):
-                raise TypeError(f"WebSocket handler {handler.__qualname__} must be an 'async def' function")
-            self.router.add_route(path, handler, (WEBSOCKET,), name)
+        def register(handler: W) -> W:
+            self.router.websocket(path, name)(handler)
             self._table = None
-            return registered
+            return handler
 
         return register
 

@@ -10,6 +10,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect as websockets_connect
 
 from covet import Covet
+from covet.routing import Router
 from covet.testing import AsyncTestClient, TestClient, WebSocketDenied, WebSocketDisconnect
 from covet.websockets import WebSocket
 from tests.servers import running_server, uvicorn_serving
@@ -242,6 +243,21 @@ def test_plain_http_to_a_websocket_route_is_404(serve):
 
 def test_url_for_builds_websocket_paths():
     assert app.url_for("room", room="lobby", seat=3) == "/rooms/lobby/3"
+
+
+def test_routers_carry_websocket_routes_under_their_prefix():
+    live = Router()
+
+    @live.websocket("/feed", name="feed")
+    async def feed(websocket):
+        await websocket.accept()
+        await websocket.send_text("live")
+
+    site = Covet()
+    site.include_router(live, prefix="/live", name="live")
+    assert site.url_for("live:feed") == "/live/feed"
+    with TestClient(site).websocket_connect("/live/feed") as ws:
+        assert ws.receive_text() == "live"
 
 
 def test_websocket_handlers_must_be_async():
