@@ -9,7 +9,7 @@ from typing import Any, Optional
 import anyio.from_thread
 import httpx
 
-from covet.asgi import ASGIApp, Scope
+from covet.asgi import ASGIApp
 from covet.testing.lifespan import LifespanDriver
 from covet.testing.transport import ASGITransport, BlockingTransport, scope_from_request
 from covet.testing.websocket import AsyncWebSocketSession
@@ -17,34 +17,58 @@ from covet.testing.websocket import AsyncWebSocketSession
 PortalFactory = Callable[[], contextlib.AbstractContextManager[anyio.from_thread.BlockingPortal]]
 
 
-def _websocket_scope(
-    client: httpx.Client | httpx.AsyncClient,
-    transport: ASGITransport,
-    url: str,
-    subprotocols: Optional[Sequence[str]],
-    headers: Optional[dict[str, str]],
-) -> Scope:
-    """The scope of a WebSocket handshake to ``url``, with the client's cookies and headers."""
-    handshake = {
-        "connection": "upgrade",
-        "upgrade": "websocket",
-        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-        "sec-websocket-version": "13",
-        **(headers or {}),
-    }
-    request = client.build_request("GET", url, headers=handshake)
-    ws_url = request.url.copy_with(scheme="wss" if request.url.scheme == "https" else "ws")
-    request = httpx.Request("GET", ws_url, headers=request.headers)
-    scope = scope_from_request(request, "websocket", transport.root_path, transport.client, transport.state)
-    offered = list(subprotocols or ())
-    if offered:
-        scope["headers"].append((b"sec-websocket-protocol", ", ".join(offered).encode("latin-1")))
-    scope["subprotocols"] = offered
-    scope["extensions"] = {"websocket.http.response": {}}
-    return scope
+class _InProcess:
+    """What both clients hold: the app, its lifespan (state and driver), the ASGI transport."""
+
+    app: ASGIApp
+    lifespan_state: dict[str, Any]
+    asgi_transport: ASGITransport
+    lifespan: LifespanDriver
+
+    def _attach(
+        self, app: ASGIApp, raise_server_exceptions: bool, root_path: str, client: tuple[str, int]
+    ) -> ASGITransport:
+        self.app = app
+        self.lifespan_state = {}
+        self.asgi_transport = ASGITransport(
+            app, raise_server_exceptions=raise_server_exceptions, root_path=root_path, client=client,
+            state=self.lifespan_state,
+        )
+        self.lifespan = LifespanDriver(app, self.lifespan_state)
+        return self.asgi_transport
+
+    def _session(
+        self, url: str, subprotocols: Optional[Sequence[str]], headers: Optional[dict[str, str]]
+    ) -> AsyncWebSocketSession:
+        """A WebSocket session to ``url``, the handshake carrying the client's cookies and headers."""
+        handshake = {
+            "connection": "upgrade",
+            "upgrade": "websocket",
+            "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "sec-websocket-version": "13",
+            **(headers or {}),
+        }
+        http_client: Any = self
+        request = http_client.build_request("GET", url, headers=handshake)
+        ws_url = request.url.copy_with(scheme="wss" if request.url.scheme == "https" else "ws")
+        request = httpx.Request("GET", ws_url, headers=request.headers)
+        transport = self.asgi_transport
+        scope = scope_from_request(
+            request, "websocket", transport.root_path, transport.client, transport.state
+        )
+        offered = list(subprotocols or ())
+        if offered:
+            scope["headers"].append((b"sec-websocket-protocol", ", ".join(offered).encode("latin-1")))
+        scope["subprotocols"] = offered
+        scope["extensions"] = {"websocket.http.response": {}}
+        return AsyncWebSocketSession(self.app, scope, transport.raise_server_exceptions)
 
 
-class AsyncTestClient(httpx.AsyncClient):
+def _client_headers(headers: Optional[dict[str, str]]) -> dict[str, str]:
+    return {"user-agent": "testclient", **(headers or {})}
+
+
+class AsyncTestClient(_InProcess, httpx.AsyncClient):
     """An ``httpx.AsyncClient`` whose requests go to ``app`` in process (no socket).
 
     ``async with AsyncTestClient(app) as client`` runs the app's lifespan around the block.
@@ -66,16 +90,10 @@ class AsyncTestClient(httpx.AsyncClient):
         cookies: Optional[httpx._types.CookieTypes] = None,
         headers: Optional[dict[str, str]] = None,
     ) -> None:
-        self.app = app
-        self.lifespan_state: dict[str, Any] = {}
-        self.asgi_transport = ASGITransport(
-            app, raise_server_exceptions=raise_server_exceptions, root_path=root_path, client=client,
-            state=self.lifespan_state,
-        )
-        self.lifespan = LifespanDriver(app, self.lifespan_state)
+        transport = self._attach(app, raise_server_exceptions, root_path, client)
         super().__init__(
-            transport=self.asgi_transport, base_url=base_url, follow_redirects=follow_redirects,
-            cookies=cookies, headers={"user-agent": "testclient", **(headers or {})},
+            transport=transport, base_url=base_url, follow_redirects=follow_redirects, cookies=cookies,
+            headers=_client_headers(headers),
         )
 
     async def __aenter__(self) -> AsyncTestClient:
@@ -93,8 +111,7 @@ class AsyncTestClient(httpx.AsyncClient):
         self, url: str, subprotocols: Optional[Sequence[str]] = None, headers: Optional[dict[str, str]] = None
     ) -> AsyncWebSocketSession:
         """``async with client.websocket_connect("/ws") as ws``: a WebSocket to the app."""
-        scope = _websocket_scope(self, self.asgi_transport, url, subprotocols, headers)
-        return AsyncWebSocketSession(self.app, scope, self.asgi_transport.raise_server_exceptions)
+        return self._session(url, subprotocols, headers)
 
 
 class WebSocketSession:
@@ -159,7 +176,7 @@ class WebSocketSession:
         self._call(self.session.close, code, reason)
 
 
-class TestClient(httpx.Client):
+class TestClient(_InProcess, httpx.Client):
     """An ``httpx.Client`` whose requests go to ``app`` in process, on an event loop in a thread.
 
     ``with TestClient(app) as client`` runs the app's lifespan around the block, with every
@@ -183,19 +200,13 @@ class TestClient(httpx.Client):
         cookies: Optional[httpx._types.CookieTypes] = None,
         headers: Optional[dict[str, str]] = None,
     ) -> None:
-        self.app = app
-        self.lifespan_state: dict[str, Any] = {}
-        self.asgi_transport = ASGITransport(
-            app, raise_server_exceptions=raise_server_exceptions, root_path=root_path, client=client,
-            state=self.lifespan_state,
-        )
-        self.lifespan = LifespanDriver(app, self.lifespan_state)
+        asgi_transport = self._attach(app, raise_server_exceptions, root_path, client)
+        transport = BlockingTransport(asgi_transport, self._portal)
         self.portal: Optional[anyio.from_thread.BlockingPortal] = None
         self.exit_stack = contextlib.ExitStack()
         super().__init__(
-            transport=BlockingTransport(self.asgi_transport, self._portal), base_url=base_url,
-            follow_redirects=follow_redirects, cookies=cookies,
-            headers={"user-agent": "testclient", **(headers or {})},
+            transport=transport, base_url=base_url, follow_redirects=follow_redirects, cookies=cookies,
+            headers=_client_headers(headers),
         )
 
     @contextlib.contextmanager
@@ -226,6 +237,4 @@ class TestClient(httpx.Client):
         self, url: str, subprotocols: Optional[Sequence[str]] = None, headers: Optional[dict[str, str]] = None
     ) -> WebSocketSession:
         """``with client.websocket_connect("/ws") as ws``: a WebSocket to the app."""
-        scope = _websocket_scope(self, self.asgi_transport, url, subprotocols, headers)
-        session = AsyncWebSocketSession(self.app, scope, self.asgi_transport.raise_server_exceptions)
-        return WebSocketSession(session, self._portal)
+        return WebSocketSession(self._session(url, subprotocols, headers), self._portal)
