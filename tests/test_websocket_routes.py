@@ -286,3 +286,62 @@ async def test_the_handshake_is_a_request_with_its_headers():
         await seen.wait()
     assert headers["x-token"] == "abc"
     assert headers["upgrade"] == "websocket"
+
+
+misuse = Covet()
+misuse_errors: list[str] = []
+
+
+@misuse.websocket("/too-early")
+async def too_early(websocket: WebSocket):
+    try:
+        await websocket.receive_text()
+    except RuntimeError as exc:
+        await websocket.accept()
+        await websocket.send_text(str(exc))
+
+
+@misuse.websocket("/after-close")
+async def after_close(websocket: WebSocket):
+    await websocket.accept()
+    await websocket.close()
+    try:
+        await websocket.send_text("late")
+    except RuntimeError as exc:
+        misuse_errors.append(str(exc))
+
+
+@misuse.websocket("/kinds")
+async def kinds(websocket: WebSocket):
+    await websocket.accept()
+    try:
+        await websocket.receive_text()
+    except TypeError as exc:
+        await websocket.send_text(str(exc))
+    async for data in websocket.iter_json():
+        await websocket.send_json(data, binary=True)
+
+
+def test_receiving_before_accept_is_an_error_that_says_what_to_do():
+    with TestClient(misuse).websocket_connect("/too-early") as ws:
+        assert ws.receive_text() == "the WebSocket is not open; call accept() first"
+
+
+def test_sending_after_close_is_an_error():
+    misuse_errors.clear()
+    with TestClient(misuse).websocket_connect("/after-close") as ws, pytest.raises(WebSocketDisconnect):
+        ws.receive_text()
+    assert misuse_errors == ["'websocket.send' after the WebSocket was closed"]
+
+
+def test_the_wrong_kind_of_message_is_named_and_json_can_go_binary():
+    with TestClient(misuse).websocket_connect("/kinds") as ws:
+        ws.send_bytes(b"\x00")
+        assert ws.receive_text() == "the client sent a binary message; use receive_bytes()"
+        ws.send_json({"a": 1}, binary=True)
+        assert ws.receive_bytes() == b'{"a":1}'
+
+
+def test_a_websocket_needs_a_websocket_scope():
+    with pytest.raises(ValueError, match="needs a 'websocket' scope"):
+        WebSocket({"type": "http"}, None, None, misuse)
