@@ -4,9 +4,9 @@ Each case runs one GET /plaintext the way CovetPy's server does (``Request(head,
 source)``, ``handler.dispatch(request)``, the coroutine stepped once, ``convert`` when needed),
 with ``handler`` what ``app.__covet_handler__()`` returned:
 
-* ``baseline``: the route lookup and endpoint call that ``Covet.dispatch`` made before the
-  middleware stack existed, written out — the floor the plain app must stay on;
-* ``no middleware``: a plain app (``__covet_handler__`` is the app itself);
+* ``baseline``: a bare ``Dispatcher`` (the compiled router kernel's), built by hand — the
+  floor the plain app must stay on;
+* ``no middleware``: a plain app, through what its ``__covet_handler__`` returns;
 * ``async exception handler``: no middleware, but an ``async def`` exception handler (the app
   then hands the server ``Covet.handle``: two coroutines more);
 * ``1 native`` / ``3 native``: pass-through ``BaseHTTPMiddleware`` layers;
@@ -41,6 +41,7 @@ def build_cases() -> dict[str, Callable[[], Any]]:
     from covet import Covet, PlainTextResponse
     from covet._speedups.http11 import RequestHead
     from covet._speedups.messages import BaseResponse
+    from covet._speedups.router import Dispatcher
     from covet.middleware import BaseHTTPMiddleware, Middleware
     from covet.middleware.cors import CORSMiddleware
     from covet.middleware.gzip import GZipMiddleware
@@ -48,7 +49,6 @@ def build_cases() -> dict[str, Callable[[], Any]]:
     from covet.middleware.securityheaders import SecurityHeadersMiddleware
     from covet.middleware.timing import TimingMiddleware
     from covet.requests import Request
-    from covet.routing import Match
 
     class PassThrough(BaseHTTPMiddleware):
         async def dispatch(self, request: Any, call_next: Any) -> Any:
@@ -114,22 +114,6 @@ def build_cases() -> dict[str, Callable[[], Any]]:
 
     plain = make_app()
 
-    class BeforeTheStack:
-        """``Covet.dispatch``'s route-hit path as it was before the middleware stack."""
-
-        def __init__(self, app: Covet) -> None:
-            self.app = app
-            self._table = app.route_table
-            self.convert = app.convert
-
-        def dispatch(self, request: Any) -> Any:
-            table = self._table
-            result = table.lookup(request.method, request.path)
-            if type(result) is Match:
-                request.path_params = result.params
-                return result.route.endpoint(request)
-            raise RuntimeError("no route")
-
     with_async_handler = make_app()
 
     async def on_value_error(request: Any, exc: Any) -> Any:
@@ -137,7 +121,7 @@ def build_cases() -> dict[str, Callable[[], Any]]:
 
     with_async_handler.add_exception_handler(ValueError, on_value_error)
     cases = {
-        "baseline": native(BeforeTheStack(plain)),
+        "baseline": native(Dispatcher(plain.router.compile(), plain)),
         "no middleware": native(plain.__covet_handler__()),
         "async exception handler": native(with_async_handler.__covet_handler__()),
         "1 native": native(make_app(Middleware(PassThrough)).__covet_handler__()),

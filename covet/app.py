@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Optional, TypeVar
 
 from covet._speedups.messages import BaseResponse
+from covet._speedups.router import Dispatcher
 from covet.asgi import ASGIApp, Receive, Scope, Send
 from covet.asgi_bridge import call_asgi, http_scope_for
 from covet.exceptions import ClientDisconnect, HTTPException
@@ -26,7 +27,7 @@ from covet.middleware.errors import (
 from covet.middleware.stack import Stack, build_stack
 from covet.requests import Request
 from covet.responses import JSONResponse, PlainTextResponse, Response
-from covet.routing import WEBSOCKET, Match, MethodNotAllowed, MountMatch, Router, RouteTable
+from covet.routing import WEBSOCKET, LookupResult, Match, MethodNotAllowed, MountMatch, Router, RouteTable
 from covet.websockets import WebSocketHandler
 
 logger = logging.getLogger("covet.error")
@@ -58,12 +59,17 @@ class Covet:
         on_startup: Iterable[Hook] = (),
         on_shutdown: Iterable[Hook] = (),
         lifespan: Optional[LifespanFunction] = None,
+        max_body_size: int = 16 * 1024 * 1024,
     ) -> None:
+        if max_body_size < 1:
+            raise ValueError(f"max_body_size must be at least 1 byte, got {max_body_size!r}")
         self.debug = debug
+        #: The largest request body ``request.body()``/``stream()``/``form()`` accept (413 past it).
+        self.max_body_size = max_body_size
         self.on_startup: list[Hook] = list(on_startup)
         self.on_shutdown: list[Hook] = list(on_shutdown)
         self.router = Router(redirect_slashes=redirect_slashes)
-        self._table: RouteTable | None = None
+        self._dispatcher: Dispatcher | None = None
         self.user_middleware: list[Middleware] = list(middleware)
         self.exception_handlers = ExceptionHandlers(exception_handlers)
         self.lifespan_state: dict[str, Any] = {}
@@ -82,7 +88,7 @@ class Covet:
             if not inspect.iscoroutinefunction(handler):
                 raise TypeError(f"handler {handler.__qualname__} must be an 'async def' function")
             self.router.add_route(path, handler, methods, name)
-            self._table = None
+            self._dispatcher = None
             return registered
 
         return register
@@ -108,7 +114,7 @@ class Covet:
     def include_router(self, router: Router, prefix: str = "", name: str | None = None) -> None:
         """Serve ``router``'s routes under ``prefix`` (names become ``name:route``)."""
         self.router.include(router, prefix, name)
-        self._table = None
+        self._dispatcher = None
 
     def url_for(self, name: str, /, **params: Any) -> str:
         """The percent-encoded path of the route called ``name`` (see ``Router.url_for``)."""
@@ -119,7 +125,7 @@ class Covet:
 
         def register(handler: W) -> W:
             self.router.websocket(path, name)(handler)
-            self._table = None
+            self._dispatcher = None
             return handler
 
         return register
@@ -131,7 +137,7 @@ class Covet:
         as the ASGI spec has it (Starlette apps and ``StaticFiles`` work as they would there).
         """
         self.router.mount(path, app, name)
-        self._table = None
+        self._dispatcher = None
 
     # -- middleware and exception handlers --------------------------------------------------
 
@@ -172,26 +178,27 @@ class Covet:
     def __covet_handler__(self) -> Any:
         """What CovetPy's server calls instead of ASGI: ``dispatch``, ``convert``, ``handle_error``.
 
-        The app itself when it has no middleware and no ``async`` exception handler (each
-        request costs what routing and the handler cost); else the native stack; None when the
-        outermost middleware is a pure ASGI one, so that the server runs the app through ASGI.
+        The compiled ``Dispatcher`` when the app has no middleware and no ``async`` exception
+        handler (each request costs what routing and the handler cost); else the native stack;
+        None when the outermost middleware is a pure ASGI one, so that the server runs the app
+        through ASGI.
         """
-        self._compile()
+        dispatcher = self._compile()
         stack = self.middleware_stack
         if stack.http is None:
             return None
         if not self.user_middleware and not self.exception_handlers.any_async:
-            return self
+            return dispatcher
         return NativeStack(self)
 
-    def _compile(self) -> RouteTable:
-        table = self._table = self.router.compile()
-        return table
+    def _compile(self) -> Dispatcher:
+        dispatcher = self._dispatcher = Dispatcher(self.router.compile(), self)
+        return dispatcher
 
     @property
     def route_table(self) -> RouteTable:
         """The compiled routes (compiled again after a route is added)."""
-        return self._table or self._compile()
+        return (self._dispatcher or self._compile()).table
 
     @property
     def middleware_stack(self) -> Stack:
@@ -206,11 +213,11 @@ class Covet:
         The server runs the coroutine itself (its first step without a Task), so no wrapper
         coroutine stands between it and the handler.
         """
-        table = self._table or self._compile()
-        result = table.lookup(request.method, request.path)
-        if type(result) is Match:
-            request.path_params = result.params
-            return result.route.endpoint(request)
+        return (self._dispatcher or self._compile()).dispatch(request)
+
+    def unmatched(self, request: Request, result: LookupResult) -> Any:
+        """The answer when no route takes ``request``: a mounted app's, 405 (204 for OPTIONS), a
+        redirect, or 404 — through the exception handler registered for the status, if any."""
         if type(result) is MountMatch:
             return self._call_mount(request, result)
         if type(result) is MethodNotAllowed:

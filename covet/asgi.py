@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, Optional
+from urllib.parse import quote
 
 from covet._speedups.http11 import RequestHead
 from covet.exceptions import ClientDisconnect
@@ -79,6 +80,9 @@ def request_from_scope(app: Covet, scope: Scope, receive: Receive) -> Request:
     if root_path and path.startswith(root_path):
         path = path[len(root_path) :]
     raw_path = scope.get("raw_path") or path.encode("utf-8")
+    raw_root = quote(root_path).encode("ascii")
+    if raw_root and raw_path.startswith(raw_root):
+        raw_path = raw_path[len(raw_root) :]  # servers include root_path in raw_path too
     query = scope.get("query_string", b"")
     headers = [(bytes(n).lower(), bytes(v)) for n, v in scope.get("headers", ())]
     target = raw_path + (b"?" + query if query else b"")

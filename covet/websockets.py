@@ -11,8 +11,9 @@
 ``receive_*`` raise ``WebSocketDisconnect`` (with the close code) once the client has gone;
 ``iter_*`` simply end. A handler that returns closes the connection normally (1000); one that
 raises before accepting gets the handshake refused with a 500, after accepting a close 1011.
-The handshake's headers, cookies, query parameters and URL are those of ``websocket.request``,
-a Request built from it. WebSockets travel the ASGI interface on every server.
+``headers``, ``cookies``, ``query_params``, ``url`` and ``client`` are the handshake's (read
+from ``websocket.request``, a Request built from it); ``path_params`` come converted, as for
+HTTP routes. WebSockets travel the ASGI interface on every server.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import orjson
 
+from covet.datastructures import Address, Headers, QueryParams, State
 from covet.routing import Match, MountMatch
 
 if TYPE_CHECKING:
     from covet.app import Covet
     from covet.asgi import Message, Receive, Scope, Send
+    from covet.datastructures import URL
     from covet.requests import Request
     from covet.responses import Response
 
@@ -72,7 +75,7 @@ class WebSocket:
 
     @property
     def request(self) -> Request:
-        """The handshake as a Request: ``headers``, ``cookies``, ``query_params``, ``url``, ``client``."""
+        """The handshake as a Request (what ``headers``, ``cookies``, ``url`` and such read)."""
         if self._request is None:
             from covet.asgi import request_from_scope
 
@@ -81,6 +84,27 @@ class WebSocket:
 
             self._request = request_from_scope(self.app, self.scope, no_body)
         return self._request
+
+    @property
+    def url(self) -> URL:
+        """The URL the client connected to (``ws://`` or ``wss://``)."""
+        return self.request.url
+
+    @property
+    def headers(self) -> Headers:
+        return self.request.headers
+
+    @property
+    def query_params(self) -> QueryParams:
+        return self.request.query_params
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        return self.request.cookies
+
+    @property
+    def client(self) -> Optional[Address]:
+        return self.request.client
 
     @property
     def path_params(self) -> dict[str, Any]:
@@ -93,10 +117,15 @@ class WebSocket:
         return list(self.scope.get("subprotocols", ()))
 
     @property
-    def state(self) -> dict[str, Any]:
-        """Per-connection state, starting as a copy of the lifespan state."""
-        state: dict[str, Any] = self.scope.setdefault("state", {})
-        return state
+    def state(self) -> State:
+        """Per-connection storage (``websocket.state.user = ...``), starting as a copy of the
+        lifespan state; kept in the scope, so what a middleware's ``check_websocket`` puts
+        there the handler sees."""
+        stored = self.scope.get("covet.state")
+        if stored is None:
+            lifespan_state = self.scope.get("state") or self.app.lifespan_state
+            stored = self.scope["covet.state"] = State(dict(lifespan_state))
+        return stored
 
     # -- messages --------------------------------------------------------------------------
 

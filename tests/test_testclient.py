@@ -24,8 +24,7 @@ async def login(request):
 
 @app.get("/whoami")
 async def whoami(request):
-    cookie = dict(request.raw_headers).get(b"cookie", b"").decode()
-    return {"cookie": cookie}
+    return {"cookies": request.cookies}
 
 
 @app.get("/old")
@@ -35,11 +34,9 @@ async def old(request):
 
 @app.post("/upload")
 async def upload(request):
-    body = await request.body()
-    return {
-        "content_type": request.header("content-type").split(";")[0],
-        "has_file": b'filename="notes.txt"' in body and b"remember the milk" in body,
-    }
+    form = await request.form()
+    upload = form["file"]
+    return {"title": form["title"], "filename": upload.filename, "content": (await upload.read()).decode()}
 
 
 @app.post("/echo")
@@ -107,7 +104,7 @@ async def ws_broken(websocket):
 @app.websocket("/ws/cookie")
 async def ws_cookie(websocket):
     await websocket.accept()
-    await websocket.send_text(dict(websocket.request.raw_headers).get(b"cookie", b"").decode())
+    await websocket.send_json(websocket.cookies)
 
 
 def test_requests_go_to_the_app_without_a_socket():
@@ -126,7 +123,7 @@ def test_root_path_and_client_address_are_configurable():
 def test_cookies_set_by_the_app_are_sent_back():
     with TestClient(app) as client:
         client.get("/login")
-        assert client.get("/whoami").json() == {"cookie": "session=abc123"}
+        assert client.get("/whoami").json() == {"cookies": {"session": "abc123"}}
 
 
 def test_redirects_are_followed_unless_asked_not_to():
@@ -139,8 +136,10 @@ def test_redirects_are_followed_unless_asked_not_to():
 
 def test_multipart_uploads_are_encoded_by_httpx():
     client = TestClient(app)
-    reply = client.post("/upload", files={"file": ("notes.txt", b"remember the milk", "text/plain")})
-    assert reply.json() == {"content_type": "multipart/form-data", "has_file": True}
+    reply = client.post(
+        "/upload", data={"title": "todo"}, files={"file": ("notes.txt", b"remember the milk", "text/plain")}
+    )
+    assert reply.json() == {"title": "todo", "filename": "notes.txt", "content": "remember the milk"}
 
 
 def test_a_request_body_arrives_whole():
@@ -286,7 +285,7 @@ def test_a_websocket_handler_exception_is_raised_in_the_test():
 def test_websocket_handshakes_carry_the_clients_cookies():
     client = TestClient(app, cookies={"session": "xyz"})
     with client.websocket_connect("/ws/cookie") as ws:
-        assert ws.receive_text() == "session=xyz"
+        assert ws.receive_json() == {"session": "xyz"}
 
 
 async def test_the_async_client_runs_lifespan_requests_and_websockets():

@@ -8,6 +8,7 @@ from cpython.ref cimport Py_DECREF
 
 from covet._speedups.http11 cimport RequestHead, RequestReader, encode_response_head
 from covet._speedups.messages cimport BaseResponse, new_request
+from covet._speedups.router cimport Dispatcher
 
 cdef extern from "Python.h":
     ctypedef enum PySendResult:
@@ -18,6 +19,10 @@ cdef extern from "Python.h":
 
 cdef class HttpConnection
 
+cdef dict _current_tasks
+cdef object _current_task(loop)
+cdef _enter(loop, task)
+cdef _leave(loop, task)
 
 cdef class ServerState:
     cdef public set connections
@@ -108,7 +113,7 @@ cdef class HttpConnection:
     cpdef run_queue(self)
     @cython.locals(state=ServerState, cycle=RequestCycle)
     cdef _start(self, RequestHead head)
-    @cython.locals(done=bint, result="PyObject*")
+    @cython.locals(done=bint, result="PyObject*", head=RequestHead)
     cdef _start_native(self, RequestCycle cycle)
     cpdef handler_returned(self, RequestCycle cycle, request, value)
     cpdef handler_raised(self, RequestCycle cycle, request, exc)

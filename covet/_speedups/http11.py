@@ -503,7 +503,8 @@ def encode_response_head(status, headers, content_length, keep_alive, http10_kee
         if common is not _HEADS_COMMON:
             _HEADS.clear()
             _HEADS_COMMON = common
-        shape = tuple(headers)
+        # PERF: one header (the content type) is the common case; key on it without a copy.
+        shape = headers[0] if len(headers) == 1 else tuple(headers)
         whole = (status, shape, content_length, keep_alive, http10_keep_alive)
         head = _HEADS.get(whole)
         if head is not None:

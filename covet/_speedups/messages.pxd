@@ -11,8 +11,11 @@ cdef class BaseRequest:
     cdef public object _source
     cdef public object _body
     cdef public object _query
+    cdef public object _headers
+    cdef public object _url
+    cdef public object _cookies
+    cdef public object _state
     cdef public dict path_params
-    cdef public dict state
 
 
 cdef _init_request(BaseRequest request, head, conn, source)

@@ -38,9 +38,14 @@ def _init_request(request, head, conn, source):
     request._conn = conn
     request._source = source
     request._body = None
+    # Caches of the accessors in covet.requests, filled on first use: None costs nothing
+    # here, where a Python-level slot left unset would cost an exception on first read.
     request._query = None
+    request._headers = None
+    request._url = None
+    request._cookies = None
+    request._state = None
     request.path_params = {}
-    request.state = {}
 
 
 def new_request(cls, head, conn, source):

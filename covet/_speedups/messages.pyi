@@ -10,9 +10,13 @@ class BaseRequest:
     _conn: Any
     _source: Any
     _body: Optional[bytes]
-    _query: Optional[dict[str, list[str]]]
+    # Caches of covet.requests.Request's accessors (QueryParams, Headers, URL, cookies, State).
+    _query: Any
+    _headers: Any
+    _url: Any
+    _cookies: Any
+    _state: Any
     path_params: dict[str, Any]
-    state: dict[str, Any]
     def __init__(self, head: RequestHead, conn: Any, source: Any) -> None: ...
     @property
     def method(self) -> str: ...

@@ -15,7 +15,7 @@ def make_app(**options):
 
     @app.get("/where")
     async def where(request):
-        return request.header("host")
+        return request.headers["host"]
 
     @app.websocket("/ws")
     async def ws(websocket):
