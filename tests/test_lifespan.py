@@ -29,7 +29,12 @@ def make_app(events, **options):
     @app.get("/pool")
     async def pool(request):
         events.append("request")
-        return {"pool": request.app.lifespan_state["pool"]}
+        return {"pool": request.state.pool, "app": request.app.lifespan_state["pool"]}
+
+    @app.websocket("/ws")
+    async def ws(websocket):
+        await websocket.accept()
+        await websocket.send_text(websocket.state.pool)
 
     async def mounted(scope, receive, send):
         await StarlettePlainText(StarletteRequest(scope).state.pool)(scope, receive, send)
@@ -42,9 +47,30 @@ def test_the_lifespan_wraps_the_serving_and_shares_its_state(serve_anywhere):
     events = []
     with serve_anywhere(make_app(events)) as client:
         assert events == ["startup hook", "enter"]
-        assert client.get("/pool").json() == {"pool": "the pool"}
+        assert client.get("/pool").json() == {"pool": "the pool", "app": "the pool"}
         assert client.get("/mounted/").text == "the pool"
     assert events == ["startup hook", "enter", "request", "exit", "shutdown hook"]
+
+
+def test_each_request_gets_its_own_copy_of_the_state():
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield {"count": 0}
+
+    app = Covet(lifespan=lifespan)
+
+    @app.get("/bump")
+    async def bump(request):
+        request.state.count += 1
+        return {"count": request.state.count}
+
+    with TestClient(app) as client:
+        assert [client.get("/bump").json()["count"] for _ in range(2)] == [1, 1]
+
+
+def test_websockets_see_the_state_too():
+    with TestClient(make_app([])) as client, client.websocket_connect("/ws") as ws:
+        assert ws.receive_text() == "the pool"
 
 
 def test_hooks_and_context_run_in_order():
