@@ -25,10 +25,10 @@ def secure_redirect(request: Request) -> Optional[Response]:
     scheme = _SECURE.get(request.scheme)
     if scheme is None:
         return None
-    raw = header_value(request.raw_headers, b"host")
-    if not raw:
+    if not header_value(request.raw_headers, b"host"):
         return PlainTextResponse("A Host header is needed to redirect to HTTPS", status_code=400)
-    name, port = split_host(raw)
+    # The URL's host is the Host header only when that is a well-formed host[:port].
+    name, port = split_host(request.url.netloc.encode("latin-1"))
     netloc = name if port in ("", "80", "443") else f"{name}:{port}"
     location = f"{scheme}://{netloc}".encode("latin-1") + request_target(request)
     return Response(status_code=308, headers=[(b"location", location)])

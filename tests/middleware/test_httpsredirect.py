@@ -74,3 +74,15 @@ def test_a_websocket_over_ws_is_redirected_on_covets_server():
         reply = wire.reply()
     assert reply.status == 308
     assert reply.header("location") == "wss://example.com:8000/ws?room=1"
+
+
+def test_a_malformed_host_does_not_shape_the_location(serve):
+    with serve(make_app()) as client:
+        reply = client.get("/orders", headers={"host": "evil.example/path?x"})
+    assert reply.status_code == 308
+    assert not reply.headers["location"].startswith("https://evil.example/")
+
+
+def test_a_request_without_host_cannot_be_redirected():
+    reply = TestClient(make_app(), follow_redirects=False).get("/orders", headers={"host": ""})
+    assert (reply.status_code, reply.text) == (400, "A Host header is needed to redirect to HTTPS")
