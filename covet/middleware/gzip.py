@@ -6,7 +6,8 @@
 
 A response is compressed when the request's ``Accept-Encoding`` allows gzip (``q=0`` refuses
 it), the body has at least ``minimum_size`` bytes, the response has no ``Content-Encoding``
-of its own, is not a partial (206) or empty (204, 304) one, and its media type is not in
+of its own, does not offer byte ranges (a file response: it goes out as it is, zero-copy and
+rangeable), is not a partial (206) or empty (204, 304) one, and its media type is not in
 ``exclude_media_types`` (``text/event-stream`` — each event must reach the client when it is
 sent — and formats that are compressed already: images, audio, video, archives, fonts).
 
@@ -122,7 +123,7 @@ class GZipMiddleware(BaseHTTPMiddleware):
     def _compressible(self, headers: RawHeaders) -> bool:
         media_type = b""
         for name, value in headers:
-            if name == b"content-encoding":
+            if name == b"content-encoding" or (name == b"accept-ranges" and value == b"bytes"):
                 return False
             if name == b"content-type":
                 media_type = value

@@ -30,6 +30,10 @@ def make_app(**options):
         return Response(gzip.compress(TEXT.encode()), headers={"content-encoding": "gzip"},
                         media_type="text/plain")
 
+    @app.get("/file")
+    async def file(request):
+        return PlainTextResponse(TEXT, headers={"accept-ranges": "bytes"})
+
     @app.get("/image")
     async def image(request):
         return Response(b"\x89PNG" + b"\0" * 2000, media_type="image/png")
@@ -93,8 +97,8 @@ def test_a_body_that_is_encoded_already_is_not_compressed_again(serve):
     assert gzip.decompress(raw).decode() == TEXT
 
 
-@pytest.mark.parametrize("path", ["/image", "/events"])
-def test_excluded_media_types_are_not_compressed(serve, path):
+@pytest.mark.parametrize("path", ["/image", "/events", "/file"])
+def test_excluded_media_types_and_rangeable_files_are_not_compressed(serve, path):
     with serve(make_app(minimum_size=1)) as client:
         reply, _ = get_raw(client, path)
     assert "content-encoding" not in reply.headers
