@@ -40,13 +40,14 @@ D = TypeVar("D", bound=DispatchFunction)
 Hook = Callable[[], Any]
 
 
-
 class Covet:
     """A CovetPy application: ``@app.get("/users/{id:int}")`` registers ``async def handler(request)``.
 
     Handlers return a Response, a ``str`` (text), ``bytes``, or a dict, list or dataclass (JSON).
-    Path parameters arrive converted in ``request.path_params``. The object is an ASGI 3 callable,
-    and CovetPy's own server calls ``dispatch`` directly.
+    Path parameters arrive converted in ``request.path_params``. Around the routes: middleware
+    (``covet.middleware.stack``), exception handlers (``covet.middleware.errors``), mounted ASGI
+    apps, WebSocket routes (``covet.websockets``) and the lifespan (``covet.lifespan``). The
+    object is an ASGI 3 callable; CovetPy's own server calls it natively (``__covet_handler__``).
     """
 
     def __init__(
@@ -315,6 +316,8 @@ class Covet:
         result = self.router.lookup(request.method, request.path)
         if type(result) is Match:
             return str(result.route.endpoint.__qualname__)
+        if type(result) is MountMatch:
+            return f"(the app mounted at {result.mount.path or '/'})"
         return "?"
 
     async def startup(self) -> None:

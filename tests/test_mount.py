@@ -152,6 +152,13 @@ def test_an_exception_in_the_mounted_app_is_a_500(serve):
         TestClient(make_app()).get("/sub/broken")
 
 
+def test_the_error_log_names_the_mount(caplog):
+    with running_server(make_app()) as server, httpx.Client(base_url=server.url) as client:
+        client.get("/sub/broken")
+    logged = [r.getMessage() for r in caplog.records if r.name == "covet.error" and r.exc_info]
+    assert logged == ["Exception in handler (the app mounted at /sub)"]
+
+
 def test_a_mounted_app_that_sends_nothing_is_a_500(serve):
     async def silent(scope, receive, send):
         return
