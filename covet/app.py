@@ -136,6 +136,8 @@ class Covet:
 
         The mounted app sees ``root_path`` set to where it is mounted and the whole ``path``,
         as the ASGI spec has it (Starlette apps and ``StaticFiles`` work as they would there).
+        An app with a ``__covet_mount__(request, path)`` coroutine method is called natively
+        instead, with no scope and no Task.
         """
         self.router.mount(path, app, name)
         self._dispatcher = None
@@ -247,9 +249,14 @@ class Covet:
         return call_sync(handler, request, exc)
 
     def _call_mount(self, request: Request, match: MountMatch) -> Awaitable[Response]:
+        """Run the mounted app: natively when it offers ``__covet_mount__(request, path)`` (``path``
+        is the rest below the mount), else through ASGI (``covet.asgi_bridge``)."""
+        request.path_params = match.params
+        native = getattr(match.mount.app, "__covet_mount__", None)
+        if native is not None:
+            return native(request, match.path)  # type: ignore[no-any-return]
         path = request.path
         mounted_at = path[: len(path) - len(match.path)]
-        request.path_params = match.params
         scope = http_scope_for(request, self.lifespan_state, mounted_at, match.params)
         return call_asgi(match.mount.app, request, scope)
 

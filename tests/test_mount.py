@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, StreamingRespon
 from starlette.routing import Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+import covet
 from covet import Covet
 from covet.middleware import BaseHTTPMiddleware, Middleware
 from covet.testing import TestClient
@@ -187,6 +188,20 @@ def test_a_client_that_leaves_stops_a_streaming_mounted_app():
         with httpx.Client(base_url=server.url) as client, client.stream("GET", "/endless/") as reply:
             assert next(reply.iter_lines()) == "more"
         assert stopped.wait(5)
+
+
+def test_an_app_with_a_native_face_is_called_without_asgi(serve):
+    class Native:
+        async def __call__(self, scope, receive, send):
+            raise AssertionError("the ASGI face should not be used")
+
+        async def __covet_mount__(self, request, path):
+            return covet.PlainTextResponse(f"native {path} for {request.path}")
+
+    app = Covet()
+    app.mount("/native", Native())
+    with serve(app) as client:
+        assert client.get("/native/a/b").text == "native /a/b for /native/a/b"
 
 
 def test_websockets_reach_the_mounted_app():
