@@ -5,6 +5,7 @@ from covet.app import Covet
 from covet.exceptions import ClientDisconnect, HTTPException
 from covet.requests import Request
 from covet.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from covet.websockets import WebSocket, WebSocketDisconnect
 
 __version__ = "0.1.0"
 
@@ -18,5 +19,7 @@ __all__ = [
     "Request",
     "Response",
     "StreamingResponse",
+    "WebSocket",
+    "WebSocketDisconnect",
     "speedups_enabled",
 ]
