@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from covet._speedups.messages import BaseResponse
+from covet.endpoints import RouteOptions, to_response
 from covet.exceptions import ClientDisconnect, HTTPException
 from covet.requests import Request
-from covet.responses import JSONResponse, PlainTextResponse, Response
+from covet.responses import PlainTextResponse, Response
 from covet.routing import Match, MethodNotAllowed, Router, RouteTable
+from covet.validation import RequestValidationError, validation_error_response
 
 logger = logging.getLogger("covet.error")
 
-Handler = Callable[[Request], Awaitable[Any]]
+# Any async function: typed handlers take more than the request (see covet.endpoints).
+Handler = Callable[..., Awaitable[Any]]
 H = TypeVar("H", bound=Handler)
 Hook = Callable[[], Any]
 
@@ -44,41 +46,50 @@ class Covet:
         self.on_shutdown: list[Hook] = list(on_shutdown)
         self.router = Router(redirect_slashes=redirect_slashes)
         self._table: RouteTable | None = None
+        # Replacements for dependencies, read per request: app.dependency_overrides[get_db] = fake.
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
 
     # -- registration -----------------------------------------------------------------------
 
     def route(
-        self, path: str, methods: Iterable[str] = ("GET",), name: str | None = None
+        self,
+        path: str,
+        methods: Iterable[str] = ("GET",),
+        name: str | None = None,
+        **options: Unpack[RouteOptions],
     ) -> Callable[[H], H]:
-        """Register an ``async def`` handler for ``path`` (a template, see ``covet.routing``)."""
+        """Register an ``async def`` handler for ``path`` (a template, see ``covet.routing``).
+
+        Its parameters are filled by annotation (see ``covet.params``, ``covet.dependencies``);
+        ``options`` (``status_code``, ``response_model``, ``tags``, ...) are ``RouteOptions``.
+        """
 
         def register(registered: H) -> H:
-            handler: Handler = registered
-            if not inspect.iscoroutinefunction(handler):
-                raise TypeError(f"handler {handler.__qualname__} must be an 'async def' function")
-            self.router.add_route(path, handler, methods, name)
+            self.router.add_route(path, registered, methods, name, **options)
             self._table = None
             return registered
 
         return register
 
-    def get(self, path: str, name: str | None = None) -> Callable[[H], H]:
-        return self.route(path, ("GET",), name)
+    def get(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[H], H]:
+        return self.route(path, ("GET",), name, **options)
 
-    def post(self, path: str, name: str | None = None) -> Callable[[H], H]:
-        return self.route(path, ("POST",), name)
+    def post(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[H], H]:
+        return self.route(path, ("POST",), name, **options)
 
-    def put(self, path: str, name: str | None = None) -> Callable[[H], H]:
-        return self.route(path, ("PUT",), name)
+    def put(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[H], H]:
+        return self.route(path, ("PUT",), name, **options)
 
-    def patch(self, path: str, name: str | None = None) -> Callable[[H], H]:
-        return self.route(path, ("PATCH",), name)
+    def patch(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[H], H]:
+        return self.route(path, ("PATCH",), name, **options)
 
-    def delete(self, path: str, name: str | None = None) -> Callable[[H], H]:
-        return self.route(path, ("DELETE",), name)
+    def delete(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[H], H]:
+        return self.route(path, ("DELETE",), name, **options)
 
-    def options(self, path: str, name: str | None = None) -> Callable[[H], H]:
-        return self.route(path, ("OPTIONS",), name)
+    def options(
+        self, path: str, name: str | None = None, **options: Unpack[RouteOptions]
+    ) -> Callable[[H], H]:
+        return self.route(path, ("OPTIONS",), name, **options)
 
     def include_router(self, router: Router, prefix: str = "", name: str | None = None) -> None:
         """Serve ``router``'s routes under ``prefix`` (names become ``name:route``)."""
@@ -135,6 +146,8 @@ class Covet:
 
     def handle_error(self, request: Request, exc: BaseException) -> Response:
         """The response for an exception a handler raised (ClientDisconnect is passed on)."""
+        if isinstance(exc, RequestValidationError):
+            return validation_error_response(exc)
         if isinstance(exc, HTTPException):
             return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
         if isinstance(exc, ClientDisconnect) or not isinstance(exc, Exception):
@@ -177,21 +190,3 @@ class Covet:
         from covet.asgi import serve_asgi
 
         await serve_asgi(self, scope, receive, send)
-
-
-def to_response(result: Any, handler_name: str = "?") -> Response:
-    """Turn what a handler returned into a Response, or a logged 500 when it returned nothing usable."""
-    if isinstance(result, str):
-        return PlainTextResponse(result)
-    if isinstance(result, (bytes, bytearray, memoryview)):
-        return Response(bytes(result), media_type="application/octet-stream")
-    if isinstance(result, (dict, list, tuple)) or (
-        dataclasses.is_dataclass(result) and not isinstance(result, type)
-    ):
-        return JSONResponse(result)
-    logger.error(
-        "Handler %s returned %r; return a Response, str, bytes, dict, list or dataclass",
-        handler_name,
-        type(result).__name__,
-    )
-    return PlainTextResponse("Internal Server Error", status_code=500)

@@ -40,7 +40,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar, Union, Unpack
 from urllib.parse import quote
 
 from covet._speedups import router as _kernel
@@ -55,6 +55,7 @@ from covet._speedups.router import (
     is_slug_segment,
     is_uuid_segment,
 )
+from covet.endpoints import EndpointPlan, RouteOptions, check_options, compile_endpoint
 
 __all__ = [
     "CONVERTERS",
@@ -248,27 +249,39 @@ def _build_path(owner: str, segments: list[Segment], params: dict[str, Any], ext
 
 
 class Route:
-    """A path template, the methods it answers, and the endpoint that answers them."""
+    """A path template, the methods it answers, and the endpoint that answers them.
 
-    __slots__ = ("path", "endpoint", "methods", "name", "param_names", "segments")
+    ``handler`` is the function as registered; ``endpoint`` what is called per request — the
+    handler itself when it takes just the request, else compiled from its signature (see
+    ``covet.endpoints``), with ``plan`` saying what it was compiled from.
+    """
+
+    __slots__ = (
+        "path", "handler", "endpoint", "plan", "options", "methods", "name", "param_names", "segments"
+    )
 
     def __init__(
         self,
         path: str,
-        endpoint: Callable[..., Any],
+        handler: Callable[..., Any],
         methods: Iterable[str] = ("GET",),
         name: str | None = None,
+        options: RouteOptions | None = None,
     ) -> None:
         if isinstance(methods, str):
             raise InvalidRoute(f"route {path!r}: methods must be a list of names, not the string {methods!r}")
         self.path = path
-        self.endpoint = endpoint
+        self.handler = handler
         self.methods = frozenset(m.upper() for m in methods)
         if not self.methods:
             raise InvalidRoute(f"route {path!r} has no methods")
-        self.name: str | None = name if name is not None else getattr(endpoint, "__name__", None)
+        self.name: str | None = name if name is not None else getattr(handler, "__name__", None)
         self.segments = parse_template(path)
         self.param_names = _param_names(self.segments)
+        self.options: RouteOptions = options if options is not None else {}
+        compiled = compile_endpoint(handler, frozenset(self.param_names), self.options)
+        self.endpoint: Callable[..., Any] = compiled[0]
+        self.plan: EndpointPlan = compiled[1]
 
     def url_path(self, **params: Any) -> str:
         """The percent-encoded path for ``params``, which must be exactly this route's parameters."""
@@ -336,39 +349,47 @@ class Router:
         endpoint: Callable[..., Any],
         methods: Iterable[str] = ("GET",),
         name: str | None = None,
+        **options: Unpack[RouteOptions],
     ) -> Route:
-        route = Route(path, endpoint, methods, name)
+        """Route ``path`` to the ``async def`` handler ``endpoint``; ``options``: see RouteOptions."""
+        route = Route(path, endpoint, methods, name, check_options(dict(options), f"route {path!r}"))
         self._add(route)
         return route
 
     def route(
-        self, path: str, methods: Iterable[str] = ("GET",), name: str | None = None
+        self,
+        path: str,
+        methods: Iterable[str] = ("GET",),
+        name: str | None = None,
+        **options: Unpack[RouteOptions],
     ) -> Callable[[E], E]:
         """Decorator form of ``add_route``."""
 
         def register(endpoint: E) -> E:
-            self.add_route(path, endpoint, methods, name)
+            self.add_route(path, endpoint, methods, name, **options)
             return endpoint
 
         return register
 
-    def get(self, path: str, name: str | None = None) -> Callable[[E], E]:
-        return self.route(path, ("GET",), name)
+    def get(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
+        return self.route(path, ("GET",), name, **options)
 
-    def post(self, path: str, name: str | None = None) -> Callable[[E], E]:
-        return self.route(path, ("POST",), name)
+    def post(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
+        return self.route(path, ("POST",), name, **options)
 
-    def put(self, path: str, name: str | None = None) -> Callable[[E], E]:
-        return self.route(path, ("PUT",), name)
+    def put(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
+        return self.route(path, ("PUT",), name, **options)
 
-    def patch(self, path: str, name: str | None = None) -> Callable[[E], E]:
-        return self.route(path, ("PATCH",), name)
+    def patch(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
+        return self.route(path, ("PATCH",), name, **options)
 
-    def delete(self, path: str, name: str | None = None) -> Callable[[E], E]:
-        return self.route(path, ("DELETE",), name)
+    def delete(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
+        return self.route(path, ("DELETE",), name, **options)
 
-    def options(self, path: str, name: str | None = None) -> Callable[[E], E]:
-        return self.route(path, ("OPTIONS",), name)
+    def options(
+        self, path: str, name: str | None = None, **options: Unpack[RouteOptions]
+    ) -> Callable[[E], E]:
+        return self.route(path, ("OPTIONS",), name, **options)
 
     def mount(self, path: str, app: Any, name: str | None = None) -> Mount:
         """Hand every path under ``path`` that no route matches to ``app`` (see ``MountMatch``)."""
@@ -419,7 +440,7 @@ class Router:
                 yield item
             elif isinstance(item, Route):
                 name = namespace + item.name if item.name is not None else None
-                yield Route(prefix + item.path, item.endpoint, item.methods, name)
+                yield Route(prefix + item.path, item.handler, item.methods, name, item.options)
             else:
                 yield Mount(prefix + item.path, item.app, namespace + item.name if item.name else None)
 
