@@ -5,11 +5,12 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar, Unpack
+from typing import Any, Optional, TypeVar, Unpack
 
 from covet._speedups.messages import BaseResponse
 from covet.endpoints import RouteOptions, to_response
 from covet.exceptions import ClientDisconnect, HTTPException
+from covet.openapi import OpenAPI
 from covet.requests import Request
 from covet.responses import PlainTextResponse, Response
 from covet.routing import Match, MethodNotAllowed, Router, RouteTable
@@ -40,6 +41,11 @@ class Covet:
         redirect_slashes: bool = True,
         on_startup: Iterable[Hook] = (),
         on_shutdown: Iterable[Hook] = (),
+        title: str = "CovetPy",
+        version: str = "0.1.0",
+        description: Optional[str] = None,
+        openapi_url: Optional[str] = "/openapi.json",
+        docs_url: Optional[str] = "/docs",
     ) -> None:
         self.debug = debug
         self.on_startup: list[Hook] = list(on_startup)
@@ -48,6 +54,8 @@ class Covet:
         self._table: RouteTable | None = None
         # Replacements for dependencies, read per request: app.dependency_overrides[get_db] = fake.
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self.openapi_doc = OpenAPI(self.router, title, version, description, openapi_url, docs_url)
+        self.openapi_doc.add_routes(self.router)
 
     # -- registration -----------------------------------------------------------------------
 
@@ -90,6 +98,10 @@ class Covet:
         self, path: str, name: str | None = None, **options: Unpack[RouteOptions]
     ) -> Callable[[H], H]:
         return self.route(path, ("OPTIONS",), name, **options)
+
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI 3.1 document of the app's routes (built on first use, rebuilt after changes)."""
+        return self.openapi_doc.document()
 
     def include_router(self, router: Router, prefix: str = "", name: str | None = None) -> None:
         """Serve ``router``'s routes under ``prefix`` (names become ``name:route``)."""
