@@ -1,6 +1,8 @@
 """The OpenAPI 3.1 document at /openapi.json and the Swagger UI page at /docs, served with no CDN."""
 
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 from typing import Annotated, Optional
 
@@ -15,6 +17,7 @@ from covet.dependencies import Depends
 from covet.params import Body, Cookie, Header, Query
 from covet.routing import Router
 from tests.app_clients import transports
+from tests.servers import running_server
 
 app = Covet(title="Shop", version="2.1.0", description="Things to buy")
 client = transports()
@@ -298,3 +301,17 @@ async def test_both_routes_can_be_turned_off():
     transport = httpx.ASGITransport(app=without_document)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
         assert (await http.get("/docs")).status_code == 404
+
+
+def test_swagger_ui_renders_the_document_in_a_real_browser():
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    with running_server(app) as server:
+        dom = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-proxy-server",
+             "--virtual-time-budget=10000", "--dump-dom", f"{server.url}/docs"],
+            capture_output=True, text=True, timeout=90, check=True,
+        ).stdout
+    assert "Shop" in dom and "OAS 3.1" in dom
+    assert 'data-path="/items/{item_id}"' in dom and "Read Item" in dom
