@@ -57,8 +57,7 @@ def build_apps() -> dict[str, Covet]:
 
     @plain_app.get("/items/{id:int}")
     async def plain(request: Request) -> dict:
-        values = request.query_params.get("q")
-        return {"id": request.path_params["id"], "q": values[-1] if values else "x"}
+        return {"id": request.path_params["id"], "q": request.query_params.get("q", "x")}
 
     @typed_app.get("/items/{id:int}")
     async def typed(id: int, q: str = "x") -> dict:

@@ -8,12 +8,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Optional, TypeVar, Unpack
 
 from covet._speedups.messages import BaseResponse
+from covet._speedups.router import Dispatcher
 from covet.endpoints import RouteOptions, to_response
 from covet.exceptions import ClientDisconnect, HTTPException
 from covet.openapi import OpenAPI
 from covet.requests import Request
 from covet.responses import PlainTextResponse, Response
-from covet.routing import Match, MethodNotAllowed, Router, RouteTable
+from covet.routing import LookupResult, Match, MethodNotAllowed, Router
 from covet.validation import RequestValidationError, validation_error_response
 
 logger = logging.getLogger("covet.error")
@@ -41,17 +42,22 @@ class Covet:
         redirect_slashes: bool = True,
         on_startup: Iterable[Hook] = (),
         on_shutdown: Iterable[Hook] = (),
+        max_body_size: int = 16 * 1024 * 1024,
         title: str = "CovetPy",
         version: str = "0.1.0",
         description: Optional[str] = None,
         openapi_url: Optional[str] = "/openapi.json",
         docs_url: Optional[str] = "/docs",
     ) -> None:
+        if max_body_size < 1:
+            raise ValueError(f"max_body_size must be at least 1 byte, got {max_body_size!r}")
         self.debug = debug
+        #: The largest request body ``request.body()``/``stream()``/``form()`` accept (413 past it).
+        self.max_body_size = max_body_size
         self.on_startup: list[Hook] = list(on_startup)
         self.on_shutdown: list[Hook] = list(on_shutdown)
         self.router = Router(redirect_slashes=redirect_slashes)
-        self._table: RouteTable | None = None
+        self._dispatcher: Dispatcher | None = None
         # Replacements for dependencies, read per request: app.dependency_overrides[get_db] = fake.
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.openapi_doc = OpenAPI(self.router, title, version, description, openapi_url, docs_url)
@@ -74,7 +80,7 @@ class Covet:
 
         def register(registered: H) -> H:
             self.router.add_route(path, registered, methods, name, **options)
-            self._table = None
+            self._dispatcher = None
             return registered
 
         return register
@@ -106,7 +112,7 @@ class Covet:
     def include_router(self, router: Router, prefix: str = "", name: str | None = None) -> None:
         """Serve ``router``'s routes under ``prefix`` (names become ``name:route``)."""
         self.router.include(router, prefix, name)
-        self._table = None
+        self._dispatcher = None
 
     def url_for(self, name: str, /, **params: Any) -> str:
         """The percent-encoded path of the route called ``name`` (see ``Router.url_for``)."""
@@ -114,14 +120,13 @@ class Covet:
 
     # -- dispatch ---------------------------------------------------------------------------
 
-    def __covet_handler__(self) -> Covet:
+    def __covet_handler__(self) -> Dispatcher:
         """What CovetPy's server calls instead of ASGI: ``dispatch``, ``convert``, ``handle_error``."""
-        self._compile()
-        return self
+        return self._compile()
 
-    def _compile(self) -> RouteTable:
-        table = self._table = self.router.compile()
-        return table
+    def _compile(self) -> Dispatcher:
+        dispatcher = self._dispatcher = Dispatcher(self.router.compile(), self)
+        return dispatcher
 
     def dispatch(self, request: Request) -> Any:
         """Route ``request``: a response when routing alone answers it, else the handler's coroutine.
@@ -129,11 +134,10 @@ class Covet:
         The server runs the coroutine itself (its first step without a Task), so no wrapper
         coroutine stands between it and the handler.
         """
-        table = self._table or self._compile()
-        result = table.lookup(request.method, request.path)
-        if type(result) is Match:
-            request.path_params = result.params
-            return result.route.endpoint(request)
+        return (self._dispatcher or self._compile()).dispatch(request)
+
+    def unmatched(self, request: Request, result: LookupResult) -> Response:
+        """The answer when no route takes ``request``: 405 (204 for OPTIONS), a redirect, or 404."""
         if type(result) is MethodNotAllowed:
             allow = ", ".join(sorted(result.allowed | {"OPTIONS"}))
             if request.method == "OPTIONS":
@@ -202,3 +206,4 @@ class Covet:
         from covet.asgi import serve_asgi
 
         await serve_asgi(self, scope, receive, send)
+

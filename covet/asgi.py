@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from covet._speedups.http11 import RequestHead
 from covet.exceptions import ClientDisconnect
@@ -60,6 +61,9 @@ def request_from_scope(app: Covet, scope: dict[str, Any], receive: Any) -> Reque
     if root_path and path.startswith(root_path):
         path = path[len(root_path) :]
     raw_path = scope.get("raw_path") or path.encode("utf-8")
+    raw_root = quote(root_path).encode("ascii")
+    if raw_root and raw_path.startswith(raw_root):
+        raw_path = raw_path[len(raw_root) :]  # servers include root_path in raw_path too
     query = scope.get("query_string", b"")
     headers = [(bytes(n).lower(), bytes(v)) for n, v in scope.get("headers", ())]
     head = RequestHead(

@@ -26,13 +26,16 @@ import dataclasses
 import inspect
 import typing
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Optional, get_args, get_origin
+from typing import Any, Optional, Union, get_args, get_origin
 
 from covet.background import BackgroundTasks, is_async_callable
+from covet.datastructures import UploadFile
 from covet.params import (
     REQUIRED,
     Body,
     Extractor,
+    File,
+    Form,
     Header,
     InvalidParam,
     Location,
@@ -40,9 +43,10 @@ from covet.params import (
     is_scalar,
     make_extractor,
     sequence_item,
+    strip_optional,
 )
 from covet.requests import Request
-from covet.validation import ErrorDetail
+from covet.validation import ErrorDetail, list_item_type
 
 __all__ = ["Dependant", "Depends"]
 
@@ -96,7 +100,7 @@ class BodyParam:
     alias: str
     annotation: Any
     default: Any
-    marker: Optional[Body]
+    marker: Optional[Union[Body, Form]]
 
     @property
     def required(self) -> bool:
@@ -197,12 +201,14 @@ def _add_parameter(
     if _is_subclass(annotation, BackgroundTasks):
         dependant.tasks_names.append(name)
         return
-    is_body = isinstance(marker, Body) or (
+    if marker is None and _is_upload(annotation):
+        marker = File()
+    is_body = isinstance(marker, (Body, Form)) or (
         marker is None and name not in path_names and not is_scalar(annotation)
         and sequence_item(annotation) is None
     )
     if is_body:
-        body_marker = marker if isinstance(marker, Body) else None
+        body_marker = marker if isinstance(marker, (Body, Form)) else None
         alias = (body_marker.alias if body_marker else None) or name
         meta = body_marker.meta() if body_marker else None
         if meta is not None:
@@ -248,6 +254,11 @@ def _wire_name(name: str, marker: Optional[Param], location: Location) -> str:
         convert = marker.convert_underscores if isinstance(marker, Header) else True
         return (name.replace("_", "-") if convert else name).lower()
     return name
+
+
+def _is_upload(annotation: Any) -> bool:
+    base, _ = strip_optional(annotation)
+    return _is_subclass(base, UploadFile) or _is_subclass(list_item_type(base), UploadFile)
 
 
 def _is_subclass(annotation: Any, cls: type) -> bool:

@@ -23,7 +23,7 @@ from typing import Any, Optional, TypedDict, Union, get_args, get_origin
 import msgspec
 
 from covet._speedups.messages import BaseResponse
-from covet.body import JSONBody
+from covet.body import FormBody, JSONBody, request_body
 from covet.dependencies import (
     NO_BODY,
     Dependant,
@@ -77,7 +77,7 @@ class EndpointPlan:
     handler: Callable[..., Any]
     dependant: Dependant
     route_dependencies: list[SubDependency]
-    body: Optional[JSONBody]
+    body: Optional[Union[JSONBody, FormBody]]
     response_model: Any  # None: whatever to_response makes of the value
     status_code: int
     options: RouteOptions
@@ -110,7 +110,7 @@ def compile_endpoint(
     ]
     body_params = [p for sub in route_dependencies for d in sub.dependant.walk() for p in d.body]
     body_params += [p for d in dependant.walk() for p in d.body]
-    body = JSONBody(body_params, owner) if body_params else None
+    body = request_body(body_params, owner) if body_params else None
     model = options.get("response_model") or response_model_of(handler)
     status_code = options.get("status_code", 200)
     plan = EndpointPlan(handler, dependant, route_dependencies, body, model, status_code, options)

@@ -28,15 +28,14 @@ import types
 import typing
 import uuid
 from collections.abc import Callable
-from http.cookies import CookieError, SimpleCookie
 from typing import Any, ClassVar, Literal, Optional, Union, get_args, get_origin
 
 import msgspec
 
 from covet.requests import Request
-from covet.validation import ErrorDetail, from_msgspec, missing
+from covet.validation import ErrorDetail, from_msgspec, list_item_type, missing
 
-__all__ = ["Body", "Cookie", "Header", "InvalidParam", "Param", "Path", "Query"]
+__all__ = ["Body", "Cookie", "File", "Form", "Header", "InvalidParam", "Param", "Path", "Query"]
 
 Location = Literal["path", "query", "header", "cookie", "body"]
 Extractor = Callable[[Request], Any]
@@ -116,6 +115,24 @@ class Body(Param):
     media_type: str = "application/json"
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Form(Param):
+    """A field of a submitted form (urlencoded or multipart); ``list[T]`` takes every value."""
+
+    location: ClassVar[Location] = "body"
+    media_type: str = "application/x-www-form-urlencoded"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class File(Form):
+    """An uploaded file of a multipart form: ``UploadFile``, ``bytes`` (its content) or a list.
+
+    A parameter annotated ``UploadFile`` is a file field without the marker too.
+    """
+
+    media_type: str = "multipart/form-data"
+
+
 class InvalidParam(Exception):
     """Raised by an extractor: the value is missing or does not fit; ``detail`` says which."""
 
@@ -165,15 +182,17 @@ def is_scalar(annotation: Any) -> bool:
 def sequence_item(annotation: Any) -> Any:
     """``T`` for ``list[T]``/``tuple[T, ...]``/``set[T]`` of a scalar ``T``, else None."""
     annotation, _ = strip_optional(annotation)
-    origin = get_origin(annotation)
-    args = get_args(annotation)
-    if origin in (list, set, frozenset) and len(args) == 1 and is_scalar(args[0]):
-        return args[0]
-    if origin is tuple and len(args) == 2 and args[1] is Ellipsis and is_scalar(args[0]):
-        return args[0]
     if annotation in _SEQUENCES:
         return str
-    return None
+    item = list_item_type(annotation)
+    return item if item is not None and is_scalar(item) else None
+
+
+def sequence_kind(annotation: Any) -> type:
+    """The container a multi-valued parameter's values are collected in: list, tuple, set, ..."""
+    base, _ = strip_optional(annotation)
+    kind = get_origin(base) or base
+    return kind if isinstance(kind, type) else list
 
 
 def converter_for(annotation: Any, meta: Optional[msgspec.Meta]) -> Optional[Converter]:
@@ -211,11 +230,12 @@ def converter_for(annotation: Any, meta: Optional[msgspec.Meta]) -> Optional[Con
 REQUIRED: Any = object()  # the default of a parameter the request must carry
 
 
-def _fail_missing(location: str, alias: str) -> InvalidParam:
+def fail_missing(location: str, alias: str) -> InvalidParam:
     return InvalidParam(missing((location, alias)))
 
 
-def _convert_one(convert: Optional[Converter], raw: Any, location: str, alias: str) -> Any:
+def convert_value(convert: Optional[Converter], raw: Any, location: str, alias: str) -> Any:
+    """``convert(raw)``, its failure an InvalidParam located at ``(location, alias)``."""
     if convert is None:
         return raw
     try:
@@ -224,9 +244,10 @@ def _convert_one(convert: Optional[Converter], raw: Any, location: str, alias: s
         raise InvalidParam(from_msgspec(exc, (location, alias))) from None
 
 
-def _convert_many(
+def convert_values(
     convert: Optional[Converter], raws: list[Any], location: str, alias: str, kind: type
 ) -> Any:
+    """Each of ``raws`` converted, as a ``kind`` (list, tuple, set); failures located by index."""
     if convert is None:
         return raws if kind is list else kind(raws)
     values = []
@@ -255,23 +276,23 @@ def make_extractor(
         def extract_path(request: Request) -> Any:
             value = request.path_params.get(alias, REQUIRED)
             if value is REQUIRED:
-                raise _fail_missing(location, alias)
-            return _convert_one(convert_path, value, location, alias)
+                raise fail_missing(location, alias)
+            return convert_value(convert_path, value, location, alias)
 
         return extract_path
     item = sequence_item(annotation)
     if item is not None:
         read_all = _READERS[location]
-        kind = get_origin(strip_optional(annotation)[0]) or strip_optional(annotation)[0]
+        kind = sequence_kind(annotation)
         convert_item = converter_for(item, meta)
 
         def extract_many(request: Request) -> Any:
             raws = read_all(request, alias)
             if not raws:
                 if required:
-                    raise _fail_missing(location, alias)
+                    raise fail_missing(location, alias)
                 return list(default) if isinstance(default, list) else default
-            return _convert_many(convert_item, raws, location, alias, kind)
+            return convert_values(convert_item, raws, location, alias, kind)
 
         return extract_many
 
@@ -282,47 +303,36 @@ def make_extractor(
         raw = read_last(request, alias)
         if raw is None:
             if required:
-                raise _fail_missing(location, alias)
+                raise fail_missing(location, alias)
             return default
-        return _convert_one(convert, raw, location, alias)
+        return convert_value(convert, raw, location, alias)
 
     return extract_one
 
 
 # What the request carries, read through the Request API.
 def _query_values(request: Request, name: str) -> list[str]:
-    return request.query_params.get(name) or []
+    return request.query_params.getlist(name)
 
 
 def _query_last(request: Request, name: str) -> Optional[str]:
-    values = request.query_params.get(name)
-    return values[-1] if values else None
+    return request.query_params.get(name)  # type: ignore[no-any-return]
 
 
 def _header_values(request: Request, name: str) -> list[str]:
-    key = name.encode("latin-1")
-    return [v.decode("latin-1") for n, v in request.raw_headers if n == key]
+    return request.headers.getlist(name)
 
 
 def _header_first(request: Request, name: str) -> Optional[str]:
-    return request.header(name)
+    return request.headers.get(name)  # type: ignore[no-any-return]
 
 
 def _cookie(request: Request, name: str) -> Optional[str]:
-    header = request.header("cookie")
-    if header is None:
-        return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(header)
-    except CookieError:
-        return None
-    morsel = jar.get(name)
-    return morsel.value if morsel is not None else None
+    return request.cookies.get(name)
 
 
 def _cookie_values(request: Request, name: str) -> list[str]:
-    value = _cookie(request, name)
+    value = request.cookies.get(name)
     return [] if value is None else [value]
 
 

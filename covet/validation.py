@@ -119,7 +119,7 @@ def _detailed_errors(value: Any, annotation: Any, loc: Loc) -> Iterator[ErrorDet
     if fields is not None and isinstance(value, dict):
         yield from _object_errors(value, base, fields, loc)
         return
-    item = _list_item_type(base)
+    item = list_item_type(base)
     if item is not None and isinstance(value, list):
         for index, element in enumerate(value):
             yield from body_errors(element, item, (*loc, index))
@@ -189,7 +189,8 @@ def _hints(cls: type) -> dict[str, Any]:
         return {}
 
 
-def _list_item_type(annotation: Any) -> Any:
+def list_item_type(annotation: Any) -> Any:
+    """``T`` for ``list[T]``, ``set[T]``, ``frozenset[T]`` and ``tuple[T, ...]``, else None."""
     origin = get_origin(annotation)
     args = get_args(annotation)
     if origin in (list, set, frozenset) and len(args) == 1:

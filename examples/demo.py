@@ -18,7 +18,7 @@ async def index(request: Request) -> HTMLResponse:
 
 @app.get("/hello")
 async def hello(request: Request) -> str:
-    name = request.query("name", "world")
+    name = request.query_params.get("name", "world")
     return f"Hello, {name}!"
 
 

@@ -1,5 +1,5 @@
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Optional, Union
+from typing import Any, Optional, TypeVar, Union
 
 from covet._speedups.http11 import RequestHead
 
@@ -10,9 +10,13 @@ class BaseRequest:
     _conn: Any
     _source: Any
     _body: Optional[bytes]
-    _query: Optional[dict[str, list[str]]]
+    # Caches of covet.requests.Request's accessors (QueryParams, Headers, URL, cookies, State).
+    _query: Any
+    _headers: Any
+    _url: Any
+    _cookies: Any
+    _state: Any
     path_params: dict[str, Any]
-    state: dict[str, Any]
     def __init__(self, head: RequestHead, conn: Any, source: Any) -> None: ...
     @property
     def method(self) -> str: ...
@@ -25,6 +29,9 @@ class BaseRequest:
     @property
     def raw_headers(self) -> RawHeaders: ...
 
+R = TypeVar("R", bound=BaseRequest)
+
+def new_request(cls: type[R], head: RequestHead, conn: Any, source: Any) -> R: ...
 def to_raw_headers(headers: Union[Mapping[str, str], RawHeaders, None]) -> RawHeaders: ...
 def content_type_header(media_type: Optional[str], charset: str) -> Optional[tuple[bytes, bytes]]: ...
 

@@ -72,4 +72,4 @@ class OpenAPI:
         return docs_page(f"{self.title} - Swagger UI", request.root_path, self.docs_url, self.openapi_url)
 
     async def serve_asset(self, request: Request) -> Response:
-        return self.assets.response(request.path_params["name"], request.header("if-none-match"))
+        return self.assets.response(request.path_params["name"], request.headers.get("if-none-match"))

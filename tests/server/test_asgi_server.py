@@ -383,7 +383,7 @@ async def text(request):
 
 @covet_app.get("/json")
 async def as_json(request):
-    return {"path": request.path, "q": request.query("q")}
+    return {"path": request.path, "q": request.query_params.get("q")}
 
 
 @covet_app.post("/upper")

@@ -23,7 +23,7 @@ KIB = 1024
 MIB = 1024 * KIB
 BIG = 256 * KIB
 
-app = Covet()
+app = Covet(max_body_size=256 * MIB)  # as the server below: bodies of 48 MiB stream through
 calls: list[str] = []
 gate = threading.Event()
 gate_entered = threading.Event()

@@ -53,7 +53,7 @@ async def taskgroup(request):
 @app.get("/context")
 async def context(request):
     seen = request_id.get()
-    request_id.set(request.query("id", "none"))
+    request_id.set(request.query_params.get("id", "none"))
     await asyncio.sleep(0)
     return {"seen": seen, "now": request_id.get()}
 

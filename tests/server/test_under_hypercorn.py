@@ -19,7 +19,7 @@ app.on_shutdown.append(lambda: events.append("shutdown"))
 
 @app.get("/hello")
 async def hello(request):
-    return {"hello": request.query("name")}
+    return {"hello": request.query_params.get("name")}
 
 
 @app.post("/echo")

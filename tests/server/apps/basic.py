@@ -26,7 +26,7 @@ async def scheme(request):
 
 @app.get("/sleep")
 async def sleep(request):
-    await asyncio.sleep(float(request.query_params.get("seconds", ["1"])[0]))
+    await asyncio.sleep(float(request.query_params.get("seconds", "1")))
     return "slept"
 
 
