@@ -197,7 +197,7 @@ class _FormField:
         self.kind = sequence_kind(base) if self.many else list
         meta = param.marker.meta() if param.marker is not None else None
         self.convert = None if self.is_file else converter_for(element, meta)
-        schema_element = _BINARY if self.is_file else element
+        schema_element = _BINARY if self.is_file else (element if meta is None else Annotated[element, meta])
         self.schema_type: Any = list[schema_element] if self.many else schema_element  # type: ignore[valid-type]
 
     async def take(self, form: FormData) -> Any:

@@ -210,7 +210,7 @@ def _add_parameter(
     if is_body:
         body_marker = marker if isinstance(marker, (Body, Form)) else None
         alias = (body_marker.alias if body_marker else None) or name
-        meta = body_marker.meta() if body_marker else None
+        meta = body_marker.meta() if isinstance(body_marker, Body) else None  # forms: see FormBody
         if meta is not None:
             annotation = typing.Annotated[annotation, meta]
         dependant.body.append(BodyParam(name, alias, annotation, default, body_marker))

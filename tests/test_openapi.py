@@ -13,8 +13,9 @@ import pytest
 from openapi_spec_validator import validate
 
 from covet import Covet
+from covet.datastructures import UploadFile
 from covet.dependencies import Depends
-from covet.params import Body, Cookie, Header, Query
+from covet.params import Body, Cookie, Form, Header, Query
 from covet.routing import Router
 from tests.app_clients import transports
 from tests.servers import running_server
@@ -66,6 +67,11 @@ async def set_price(
     return None
 
 
+@app.post("/avatar")
+async def avatar(picture: UploadFile, caption: Annotated[str, Form(max_length=80)] = "") -> dict:
+    return {}
+
+
 @app.get("/old", deprecated=True)
 async def old() -> str:
     return "old"
@@ -105,7 +111,8 @@ def test_the_document_is_valid_openapi_3_1(document):
 
 def test_paths_use_openapi_templates_and_leave_out_hidden_routes(document):
     assert sorted(document["paths"]) == [
-        "/admin/stats", "/files/{path}", "/items", "/items/{item_id}", "/items/{item_id}/price", "/old"
+        "/admin/stats", "/avatar", "/files/{path}", "/items", "/items/{item_id}", "/items/{item_id}/price",
+        "/old",
     ]
 
 
@@ -163,6 +170,15 @@ def test_several_body_parameters_are_one_object_schema(document):
     assert body["required"] == ["price"]
     assert body["properties"]["price"] == {"type": "number", "exclusiveMinimum": 0}
     assert "content" not in put["responses"]["200"]  # -> None: an empty body
+
+
+def test_a_form_body_is_documented_as_multipart_with_binary_files(document):
+    content = document["paths"]["/avatar"]["post"]["requestBody"]["content"]
+    (ref,) = content["multipart/form-data"]["schema"].values()
+    form = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert form["properties"] == {"picture": {"type": "string", "format": "binary"},
+                                  "caption": {"type": "string", "maxLength": 80, "default": ""}}
+    assert form["required"] == ["picture"]
 
 
 def test_responses_list_validation_errors_and_declared_extras(document):

@@ -11,8 +11,9 @@ import msgspec
 import pytest
 
 from covet import Covet, Request
+from covet.datastructures import UploadFile
 from covet.dependencies import Depends
-from covet.params import Body, Cookie, Header, Path, Query
+from covet.params import Body, Cookie, File, Form, Header, Path, Query
 from covet.responses import PlainTextResponse
 from covet.routing import Router
 from covet.validation import missing as missing_error
@@ -144,6 +145,22 @@ async def plain(request):
 @app.get("/plain-typed")
 async def plain_typed(request: Request) -> dict:
     return {"plain": True}
+
+
+@app.post("/login")
+async def login(
+    username: Annotated[str, Form(min_length=1)], remember: Annotated[bool, Form()] = False,
+    scopes: Annotated[list[str], Form()] = [],  # noqa: B006
+) -> dict:
+    return {"username": username, "remember": remember, "scopes": scopes}
+
+
+@app.post("/upload")
+async def upload(
+    doc: UploadFile, thumbs: Annotated[list[bytes], File()] = [], title: Annotated[str, Form()] = ""  # noqa: B006
+) -> dict:
+    return {"name": doc.filename, "type": doc.content_type, "data": (await doc.read()).decode(),
+            "thumbs": [t.decode() for t in thumbs], "title": title}
 
 
 orgs = Router()
@@ -296,6 +313,44 @@ async def test_a_required_body_that_is_missing_is_422(client):
     reply = await client.post("/struct")
     assert reply.status_code == 422
     assert reply.json()["detail"] == [{"loc": ["body"], "msg": "Field required", "type": "missing"}]
+
+
+# -- forms ------------------------------------------------------------------------------------------
+
+
+async def test_form_fields_are_converted_like_query_parameters(client):
+    reply = await client.post("/login", data={"username": "ada", "remember": "true", "scopes": ["a", "b"]})
+    assert reply.json() == {"username": "ada", "remember": True, "scopes": ["a", "b"]}
+    reply = await client.post("/login", data={"username": "", "remember": "perhaps"})
+    assert [(e["loc"], e["type"]) for e in reply.json()["detail"]] == [
+        (["body", "username"], "value_error"), (["body", "remember"], "type_error")
+    ]
+    assert (await client.post("/login")).json()["detail"] == [missing_error(("body", "username"))]
+
+
+async def test_uploaded_files_arrive_as_upload_files_or_bytes(client):
+    files = [("doc", ("notes.txt", b"hello", "text/plain")), ("thumbs", ("a.png", b"A", "image/png")),
+             ("thumbs", ("b.png", b"B", "image/png"))]
+    reply = await client.post("/upload", files=files, data={"title": "T"})
+    assert reply.json() == {"name": "notes.txt", "type": "text/plain", "data": "hello", "thumbs": ["A", "B"],
+                            "title": "T"}
+    reply = await client.post("/upload", data={"doc": "not a file"}, files=[("x", ("x", b"", "text/plain"))])
+    assert reply.json()["detail"] == [{"loc": ["body", "doc"], "msg": "Expected a file, got text",
+                                       "type": "type_error"}]
+
+
+async def test_a_form_route_refuses_json_with_415(client):
+    reply = await client.post("/login", json={"username": "ada"})
+    assert reply.status_code == 415
+    assert "must be a form" in reply.text
+
+
+def test_a_route_reads_json_or_a_form_not_both():
+    async def mixed(item: Item, name: Annotated[str, Form()]) -> dict:
+        return {}
+
+    with pytest.raises(TypeError, match="reads a JSON body or a form, not both"):
+        Router().add_route("/x", mixed, ["POST"])
 
 
 # -- the request and plain handlers ----------------------------------------------------------
