@@ -14,7 +14,7 @@ from covet.exceptions import ClientDisconnect, HTTPException
 from covet.openapi import OpenAPI
 from covet.requests import Request
 from covet.responses import PlainTextResponse, Response
-from covet.routing import LookupResult, Match, MethodNotAllowed, Router
+from covet.routing import LookupResult, Match, MethodNotAllowed, Router, RouteShortcuts
 from covet.validation import RequestValidationError, validation_error_response
 
 logger = logging.getLogger("covet.error")
@@ -27,7 +27,7 @@ Hook = Callable[[], Any]
 _NOT_FOUND = PlainTextResponse("Not Found", status_code=404)
 
 
-class Covet:
+class Covet(RouteShortcuts):
     """A CovetPy application: ``@app.get("/users/{id:int}")`` registers ``async def handler(request)``.
 
     Handlers return a Response, a ``str`` (text), ``bytes``, or a dict, list or dataclass (JSON).
@@ -84,26 +84,6 @@ class Covet:
             return registered
 
         return register
-
-    def get(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[H], H]:
-        return self.route(path, ("GET",), name, **options)
-
-    def post(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[H], H]:
-        return self.route(path, ("POST",), name, **options)
-
-    def put(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[H], H]:
-        return self.route(path, ("PUT",), name, **options)
-
-    def patch(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[H], H]:
-        return self.route(path, ("PATCH",), name, **options)
-
-    def delete(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[H], H]:
-        return self.route(path, ("DELETE",), name, **options)
-
-    def options(
-        self, path: str, name: str | None = None, **options: Unpack[RouteOptions]
-    ) -> Callable[[H], H]:
-        return self.route(path, ("OPTIONS",), name, **options)
 
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI 3.1 document of the app's routes (built on first use, rebuilt after changes)."""

@@ -34,6 +34,7 @@ only a template ending in ``/`` has.
 
 from __future__ import annotations
 
+import abc
 import decimal
 import math
 import uuid
@@ -69,6 +70,7 @@ __all__ = [
     "NotFound",
     "Route",
     "RouteConflict",
+    "RouteShortcuts",
     "RouteTable",
     "Router",
     "URLBuildError",
@@ -327,7 +329,43 @@ class _Include:
     namespace: str | None
 
 
-class Router:
+class RouteShortcuts:
+    """``get``, ``post``, ``put``, ``patch``, ``delete`` and ``options`` over ``route``.
+
+    Shared by ``Router`` and ``covet.Covet``: ``@app.post("/items", status_code=201)``.
+    """
+
+    @abc.abstractmethod
+    def route(
+        self,
+        path: str,
+        methods: Iterable[str] = ("GET",),
+        name: str | None = None,
+        **options: Unpack[RouteOptions],
+    ) -> Callable[[E], E]: ...
+
+    def get(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
+        return self.route(path, ("GET",), name, **options)
+
+    def post(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
+        return self.route(path, ("POST",), name, **options)
+
+    def put(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
+        return self.route(path, ("PUT",), name, **options)
+
+    def patch(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
+        return self.route(path, ("PATCH",), name, **options)
+
+    def delete(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
+        return self.route(path, ("DELETE",), name, **options)
+
+    def options(
+        self, path: str, name: str | None = None, **options: Unpack[RouteOptions]
+    ) -> Callable[[E], E]:
+        return self.route(path, ("OPTIONS",), name, **options)
+
+
+class Router(RouteShortcuts):
     """Routes, mounts and included routers; ``compile()`` turns them into a ``RouteTable``.
 
     Register everything, then compile once at start-up and call ``table.lookup(method, path)``
@@ -370,26 +408,6 @@ class Router:
             return endpoint
 
         return register
-
-    def get(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
-        return self.route(path, ("GET",), name, **options)
-
-    def post(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
-        return self.route(path, ("POST",), name, **options)
-
-    def put(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
-        return self.route(path, ("PUT",), name, **options)
-
-    def patch(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
-        return self.route(path, ("PATCH",), name, **options)
-
-    def delete(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
-        return self.route(path, ("DELETE",), name, **options)
-
-    def options(
-        self, path: str, name: str | None = None, **options: Unpack[RouteOptions]
-    ) -> Callable[[E], E]:
-        return self.route(path, ("OPTIONS",), name, **options)
 
     def mount(self, path: str, app: Any, name: str | None = None) -> Mount:
         """Hand every path under ``path`` that no route matches to ``app`` (see ``MountMatch``)."""
