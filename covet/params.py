@@ -10,7 +10,10 @@ Declare a source with ``Annotated``::
     ) -> list[Item]: ...
 
 Without a marker a name from the path template is a path parameter, a scalar (``int``,
-``str``, ``UUID``, an ``Enum``, ...) a query parameter and ``list[int]`` a repeated one.
+``str``, ``UUID``, an ``Enum``, ...) a query parameter, ``list[int]`` a repeated one, a msgspec
+Struct, dataclass or TypedDict the JSON body and ``UploadFile`` a file of a multipart form. A
+parameter typed ``Request`` — or named ``request`` with no type — receives the request, one typed
+``BackgroundTasks`` the request's task list, and ``Depends(...)`` a dependency's value.
 Constraints (``gt``, ``ge``, ``lt``, ``le``, ``multiple_of``, ``min_length``, ``max_length``,
 ``pattern``) are checked by msgspec and shown in the OpenAPI document.
 

@@ -278,3 +278,33 @@ async def test_an_override_may_not_take_body_parameters(client, caplog):
         reply = await client.get("/old-style")
     assert reply.status_code == 500
     assert "takes body parameters" in caplog.text
+
+
+def broken_cleanup() -> Iterator[str]:
+    yield "value"
+    cleaned.set()
+    raise RuntimeError("cleanup failed")
+
+
+@app.get("/broken-cleanup")
+async def with_broken_cleanup(value: Annotated[str, Depends(broken_cleanup)]) -> dict:
+    return {"value": value}
+
+
+async def test_a_failing_cleanup_is_logged_after_the_response(client, caplog):
+    with caplog.at_level(logging.ERROR, logger="covet.error"):
+        assert (await client.get("/broken-cleanup")).json() == {"value": "value"}
+        assert await asyncio.to_thread(cleaned.wait, 5)
+        for _ in range(50):
+            if "cleanup failed" in caplog.text:
+                break
+            await asyncio.sleep(0.02)
+    assert "Exception in dependency cleanup" in caplog.text and "cleanup failed" in caplog.text
+
+
+def test_route_dependencies_must_be_depends():
+    async def handler() -> dict:
+        return {}
+
+    with pytest.raises(TypeError, match=r"dependencies= takes Depends\(callable\) items"):
+        Router().add_route("/x", handler, dependencies=[settings])  # type: ignore[list-item]

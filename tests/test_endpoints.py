@@ -140,3 +140,15 @@ async def test_an_optional_model_may_be_none(client):
 
 async def test_a_plain_handler_may_return_a_struct(client):
     assert (await client.get("/struct-untyped")).json() == {"id": 4, "name": "dee"}
+
+
+@app.get("/none-but-something")
+async def none_but_something() -> None:
+    return "surprise"  # type: ignore[return-value]
+
+
+async def test_a_none_annotated_handler_that_returns_a_value_is_a_logged_500(client, caplog):
+    with caplog.at_level(logging.ERROR, logger="covet.error"):
+        reply = await client.get("/none-but-something")
+    assert reply.status_code == 500
+    assert "is annotated -> None but returned 'surprise'" in caplog.text
