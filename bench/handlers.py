@@ -5,6 +5,7 @@ handler: a fresh ``Request``, ``app.dispatch(request)``, the coroutine driven to
 an event loop (none of them suspends), then ``app.convert`` when it returned no Response.
 
 * ``plain``: ``async def h(request)`` reading the path and query parameters by hand;
+* ``plain -> JSONResponse``: the same building its response itself (no ``app.convert``);
 * ``typed``: ``async def h(id: int, q: str = "x") -> dict`` (the brief's case);
 * ``typed -> Struct``: the same returning a msgspec Struct it is annotated with;
 * ``typed + dependency``: ``id`` plus an async dependency reading a header.
@@ -30,7 +31,7 @@ from typing import Annotated, Any
 import msgspec
 
 from bench.speedups_compare import number_for
-from covet import Covet, Request
+from covet import Covet, JSONResponse, Request
 from covet._speedups.messages import BaseResponse
 from covet.asgi import request_from_scope
 from covet.dependencies import Depends
@@ -53,11 +54,15 @@ async def current_user(x_user: Annotated[str, Header()]) -> str:
 
 
 def build_apps() -> dict[str, Covet]:
-    plain_app, typed_app, struct_app, dep_app = Covet(), Covet(), Covet(), Covet()
+    plain_app, response_app, typed_app, struct_app, dep_app = Covet(), Covet(), Covet(), Covet(), Covet()
 
     @plain_app.get("/items/{id:int}")
     async def plain(request: Request) -> dict:
         return {"id": request.path_params["id"], "q": request.query_params.get("q", "x")}
+
+    @response_app.get("/items/{id:int}")
+    async def plain_response(request: Request) -> JSONResponse:
+        return JSONResponse({"id": request.path_params["id"], "q": request.query_params.get("q", "x")})
 
     @typed_app.get("/items/{id:int}")
     async def typed(id: int, q: str = "x") -> dict:
@@ -72,7 +77,8 @@ def build_apps() -> dict[str, Covet]:
         return {"id": id, "q": user}
 
     return {
-        "plain": plain_app, "typed": typed_app, "typed -> Struct": struct_app, "typed + dependency": dep_app
+        "plain": plain_app, "plain -> JSONResponse": response_app, "typed": typed_app,
+        "typed -> Struct": struct_app, "typed + dependency": dep_app,
     }
 
 
@@ -129,9 +135,9 @@ def main(argv: list[str] | None = None) -> int:
             times[label].append(timeit.Timer(runs[label]).timeit(number) / number * 1e6)
     median = {label: statistics.median(values) for label, values in times.items()}
     print(f"handlers: median µs per request (dispatch + call + convert) over {args.repeat} repeats")
-    print(f"  {'case':<20} {'µs':>8} {'vs plain':>9}")
+    print(f"  {'case':<22} {'µs':>8} {'vs plain':>9}")
     for label in labels:
-        print(f"  {label:<20} {median[label]:>8.2f} {median[label] / median['plain']:>8.2f}×")
+        print(f"  {label:<22} {median[label]:>8.2f} {median[label] / median['plain']:>8.2f}×")
     return 0
 
 
