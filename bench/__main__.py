@@ -2,18 +2,18 @@
 then the HTTP comparison.
 
 Options go to the HTTP comparison (``python -m bench --help`` lists them), except
-``--skip-speedups`` (kernels compiled vs interpreted), ``--skip-components`` (routing, SQL
-compilation, database engine vs raw drivers). The exit status is non-zero when a floor in
-bench/floors.json is missed or cannot be judged, when a compiled kernel disagrees with its
-interpreted form, or when a component misses its target, unless ``--no-fail`` or
-``COVET_BENCH_NO_FAIL=1`` is given.
+``--skip-speedups`` (kernels compiled vs interpreted), ``--skip-components`` (routing, typed
+handlers vs plain ones, SQL compilation, database engine vs raw drivers). The exit status is
+non-zero when a floor in bench/floors.json is missed or cannot be judged, when a compiled kernel
+disagrees with its interpreted form, or when a component misses its target, unless
+``--no-fail`` or ``COVET_BENCH_NO_FAIL=1`` is given.
 """
 
 import sys
 import traceback
 from collections.abc import Callable
 
-from bench import db_engine, routing, speedups_compare, sql_compile
+from bench import db_engine, handlers, routing, speedups_compare, sql_compile
 from bench.http import run
 
 
@@ -42,6 +42,7 @@ def main(argv: list[str]) -> int:
         argv = [a for a in argv if a != "--skip-components"]
     else:
         failures += _stage("routing", routing.main) != 0
+        failures += _stage("handlers", handlers.main) != 0
         failures += _stage("sql_compile", sql_compile.main) != 0
         failures += _stage("db_engine", db_engine.main) != 0
     status = run.main(argv)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional, TypeVar, Unpack
 
 from covet._speedups.messages import BaseResponse
 from covet._speedups.router import Dispatcher
 from covet.asgi import ASGIApp, Receive, Scope, Send
 from covet.asgi_bridge import call_asgi, http_scope_for
+from covet.endpoints import RouteOptions, to_response
 from covet.exceptions import ClientDisconnect, HTTPException
 from covet.lifespan import AppLifespan, LifespanFunction
 from covet.middleware.base import BaseHTTPMiddleware, DispatchFunction, Middleware
@@ -25,14 +24,26 @@ from covet.middleware.errors import (
     is_async_callable,
 )
 from covet.middleware.stack import Stack, build_stack
+from covet.openapi import OpenAPI
 from covet.requests import Request
-from covet.responses import JSONResponse, PlainTextResponse, Response
-from covet.routing import WEBSOCKET, LookupResult, Match, MethodNotAllowed, MountMatch, Router, RouteTable
+from covet.responses import Response
+from covet.routing import (
+    WEBSOCKET,
+    LookupResult,
+    Match,
+    MethodNotAllowed,
+    MountMatch,
+    Router,
+    RouteShortcuts,
+    RouteTable,
+)
+from covet.validation import RequestValidationError, answer_validation_error
 from covet.websockets import WebSocketHandler
 
 logger = logging.getLogger("covet.error")
 
-Handler = Callable[[Request], Awaitable[Any]]
+# Any async function: typed handlers take more than the request (see covet.endpoints).
+Handler = Callable[..., Awaitable[Any]]
 H = TypeVar("H", bound=Handler)
 W = TypeVar("W", bound=WebSocketHandler)
 E = TypeVar("E", bound=ExceptionHandler)
@@ -40,7 +51,7 @@ D = TypeVar("D", bound=DispatchFunction)
 Hook = Callable[[], Any]
 
 
-class Covet:
+class Covet(RouteShortcuts):
     """A CovetPy application: ``@app.get("/users/{id:int}")`` registers ``async def handler(request)``.
 
     Handlers return a Response, a ``str`` (text), ``bytes``, or a dict, list or dataclass (JSON).
@@ -61,6 +72,11 @@ class Covet:
         on_shutdown: Iterable[Hook] = (),
         lifespan: Optional[LifespanFunction] = None,
         max_body_size: int = 16 * 1024 * 1024,
+        title: str = "CovetPy",
+        version: str = "0.1.0",
+        description: Optional[str] = None,
+        openapi_url: Optional[str] = "/openapi.json",
+        docs_url: Optional[str] = "/docs",
     ) -> None:
         if max_body_size < 1:
             raise ValueError(f"max_body_size must be at least 1 byte, got {max_body_size!r}")
@@ -76,41 +92,38 @@ class Covet:
         self.lifespan_state: dict[str, Any] = {}
         self._lifespan = AppLifespan(lifespan)
         self._stack: Stack | None = None
+        if RequestValidationError not in self.exception_handlers.by_class:
+            self.exception_handlers.add(RequestValidationError, answer_validation_error)
+        # Replacements for dependencies, read per request: app.dependency_overrides[get_db] = fake.
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self.openapi_doc = OpenAPI(self.router, title, version, description, openapi_url, docs_url)
+        self.openapi_doc.add_routes(self.router)
 
     # -- registration -----------------------------------------------------------------------
 
     def route(
-        self, path: str, methods: Iterable[str] = ("GET",), name: str | None = None
+        self,
+        path: str,
+        methods: Iterable[str] = ("GET",),
+        name: str | None = None,
+        **options: Unpack[RouteOptions],
     ) -> Callable[[H], H]:
-        """Register an ``async def`` handler for ``path`` (a template, see ``covet.routing``)."""
+        """Register an ``async def`` handler for ``path`` (a template, see ``covet.routing``).
+
+        Its parameters are filled by annotation (see ``covet.params``, ``covet.dependencies``);
+        ``options`` (``status_code``, ``response_model``, ``tags``, ...) are ``RouteOptions``.
+        """
 
         def register(registered: H) -> H:
-            handler: Handler = registered
-            if not inspect.iscoroutinefunction(handler):
-                raise TypeError(f"handler {handler.__qualname__} must be an 'async def' function")
-            self.router.add_route(path, handler, methods, name)
+            self.router.add_route(path, registered, methods, name, **options)
             self._dispatcher = None
             return registered
 
         return register
 
-    def get(self, path: str, name: str | None = None) -> Callable[[H], H]:
-        return self.route(path, ("GET",), name)
-
-    def post(self, path: str, name: str | None = None) -> Callable[[H], H]:
-        return self.route(path, ("POST",), name)
-
-    def put(self, path: str, name: str | None = None) -> Callable[[H], H]:
-        return self.route(path, ("PUT",), name)
-
-    def patch(self, path: str, name: str | None = None) -> Callable[[H], H]:
-        return self.route(path, ("PATCH",), name)
-
-    def delete(self, path: str, name: str | None = None) -> Callable[[H], H]:
-        return self.route(path, ("DELETE",), name)
-
-    def options(self, path: str, name: str | None = None) -> Callable[[H], H]:
-        return self.route(path, ("OPTIONS",), name)
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI 3.1 document of the app's routes (built on first use, rebuilt after changes)."""
+        return self.openapi_doc.document()
 
     def include_router(self, router: Router, prefix: str = "", name: str | None = None) -> None:
         """Serve ``router``'s routes under ``prefix`` (names become ``name:route``)."""
@@ -270,7 +283,7 @@ class Covet:
 
     def convert(self, request: Request, result: Any) -> Response:
         """The response for a handler's return value that is not a Response already."""
-        return to_response(result, self._handler_name(request))
+        return to_response(result, lambda: self._handler_name(request))
 
     def handle_error(self, request: Request, exc: BaseException) -> Response:
         """The response for an exception the app raised (ClientDisconnect is passed on).
@@ -322,7 +335,7 @@ class Covet:
     def _handler_name(self, request: Request) -> str:
         result = self.router.lookup(request.method, request.path)
         if type(result) is Match:
-            return str(result.route.endpoint.__qualname__)
+            return str(result.route.handler.__qualname__)
         if type(result) is MountMatch:
             return f"(the app mounted at {result.mount.path or '/'})"
         return "?"
@@ -355,20 +368,3 @@ class NativeStack:
         self.convert = app.convert
         self.handle_error = app.handle_error
 
-
-def to_response(result: Any, handler_name: str = "?") -> Response:
-    """Turn what a handler returned into a Response, or a logged 500 when it returned nothing usable."""
-    if isinstance(result, str):
-        return PlainTextResponse(result)
-    if isinstance(result, (bytes, bytearray, memoryview)):
-        return Response(bytes(result), media_type="application/octet-stream")
-    if isinstance(result, (dict, list, tuple)) or (
-        dataclasses.is_dataclass(result) and not isinstance(result, type)
-    ):
-        return JSONResponse(result)
-    logger.error(
-        "Handler %s returned %r; return a Response, str, bytes, dict, list or dataclass",
-        handler_name,
-        type(result).__name__,
-    )
-    return PlainTextResponse("Internal Server Error", status_code=500)

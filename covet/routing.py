@@ -38,6 +38,7 @@ WebSocket routes (``router.websocket(path)``) are routes for the pseudo-method `
 
 from __future__ import annotations
 
+import abc
 import decimal
 import inspect
 import math
@@ -45,7 +46,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar, Union, Unpack
 from urllib.parse import quote
 
 from covet._speedups import router as _kernel
@@ -60,6 +61,7 @@ from covet._speedups.router import (
     is_slug_segment,
     is_uuid_segment,
 )
+from covet.endpoints import EndpointPlan, RouteOptions, check_options, compile_endpoint
 
 __all__ = [
     "CONVERTERS",
@@ -73,6 +75,7 @@ __all__ = [
     "NotFound",
     "Route",
     "RouteConflict",
+    "RouteShortcuts",
     "RouteTable",
     "Router",
     "URLBuildError",
@@ -86,6 +89,8 @@ E = TypeVar("E", bound=Callable[..., Any])
 
 # The pseudo-method WebSocket routes are registered under: HTTP methods never match it.
 WEBSOCKET = "WEBSOCKET"
+#: Names of the routes CovetPy adds itself (the OpenAPI document, the docs page) start with this.
+FRAMEWORK_ROUTE_PREFIX = "covet:"
 
 # What RFC 3986 lets a path segment hold unencoded besides letters, digits and -._~ (which quote keeps).
 _SEGMENT_SAFE = "!$&'()*+,;=:@"
@@ -257,27 +262,40 @@ def _build_path(owner: str, segments: list[Segment], params: dict[str, Any], ext
 
 
 class Route:
-    """A path template, the methods it answers, and the endpoint that answers them."""
+    """A path template, the methods it answers, and the endpoint that answers them.
 
-    __slots__ = ("path", "endpoint", "methods", "name", "param_names", "segments")
+    ``handler`` is the function as registered; ``endpoint`` what is called per request — the
+    handler itself when it takes just the request, else compiled from its signature (see
+    ``covet.endpoints``), with ``plan`` saying what it was compiled from.
+    """
+
+    __slots__ = (
+        "path", "handler", "endpoint", "plan", "options", "methods", "name", "param_names", "segments"
+    )
 
     def __init__(
         self,
         path: str,
-        endpoint: Callable[..., Any],
+        handler: Callable[..., Any],
         methods: Iterable[str] = ("GET",),
         name: str | None = None,
+        options: RouteOptions | None = None,
     ) -> None:
         if isinstance(methods, str):
             raise InvalidRoute(f"route {path!r}: methods must be a list of names, not the string {methods!r}")
         self.path = path
-        self.endpoint = endpoint
+        self.handler = handler
         self.methods = frozenset(m.upper() for m in methods)
         if not self.methods:
             raise InvalidRoute(f"route {path!r} has no methods")
-        self.name: str | None = name if name is not None else getattr(endpoint, "__name__", None)
+        self.name: str | None = name if name is not None else getattr(handler, "__name__", None)
         self.segments = parse_template(path)
         self.param_names = _param_names(self.segments)
+        self.options: RouteOptions = options if options is not None else {}
+        self.endpoint: Callable[..., Any] = handler
+        self.plan: EndpointPlan | None = None
+        if self.methods != {WEBSOCKET}:  # a WebSocket handler takes the WebSocket: nothing to compile
+            self.endpoint, self.plan = compile_endpoint(handler, frozenset(self.param_names), self.options)
 
     def url_path(self, **params: Any) -> str:
         """The percent-encoded path for ``params``, which must be exactly this route's parameters."""
@@ -323,7 +341,43 @@ class _Include:
     namespace: str | None
 
 
-class Router:
+class RouteShortcuts:
+    """``get``, ``post``, ``put``, ``patch``, ``delete`` and ``options`` over ``route``.
+
+    Shared by ``Router`` and ``covet.Covet``: ``@app.post("/items", status_code=201)``.
+    """
+
+    @abc.abstractmethod
+    def route(
+        self,
+        path: str,
+        methods: Iterable[str] = ("GET",),
+        name: str | None = None,
+        **options: Unpack[RouteOptions],
+    ) -> Callable[[E], E]: ...
+
+    def get(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
+        return self.route(path, ("GET",), name, **options)
+
+    def post(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
+        return self.route(path, ("POST",), name, **options)
+
+    def put(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
+        return self.route(path, ("PUT",), name, **options)
+
+    def patch(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
+        return self.route(path, ("PATCH",), name, **options)
+
+    def delete(self, path: str, name: str | None = None, **options: Unpack[RouteOptions]) -> Callable[[E], E]:
+        return self.route(path, ("DELETE",), name, **options)
+
+    def options(
+        self, path: str, name: str | None = None, **options: Unpack[RouteOptions]
+    ) -> Callable[[E], E]:
+        return self.route(path, ("OPTIONS",), name, **options)
+
+
+class Router(RouteShortcuts):
     """Routes, mounts and included routers; ``compile()`` turns them into a ``RouteTable``.
 
     Register everything, then compile once at start-up and call ``table.lookup(method, path)``
@@ -345,39 +399,27 @@ class Router:
         endpoint: Callable[..., Any],
         methods: Iterable[str] = ("GET",),
         name: str | None = None,
+        **options: Unpack[RouteOptions],
     ) -> Route:
-        route = Route(path, endpoint, methods, name)
+        """Route ``path`` to the ``async def`` handler ``endpoint``; ``options``: see RouteOptions."""
+        route = Route(path, endpoint, methods, name, check_options(dict(options), f"route {path!r}"))
         self._add(route)
         return route
 
     def route(
-        self, path: str, methods: Iterable[str] = ("GET",), name: str | None = None
+        self,
+        path: str,
+        methods: Iterable[str] = ("GET",),
+        name: str | None = None,
+        **options: Unpack[RouteOptions],
     ) -> Callable[[E], E]:
         """Decorator form of ``add_route``."""
 
         def register(endpoint: E) -> E:
-            self.add_route(path, endpoint, methods, name)
+            self.add_route(path, endpoint, methods, name, **options)
             return endpoint
 
         return register
-
-    def get(self, path: str, name: str | None = None) -> Callable[[E], E]:
-        return self.route(path, ("GET",), name)
-
-    def post(self, path: str, name: str | None = None) -> Callable[[E], E]:
-        return self.route(path, ("POST",), name)
-
-    def put(self, path: str, name: str | None = None) -> Callable[[E], E]:
-        return self.route(path, ("PUT",), name)
-
-    def patch(self, path: str, name: str | None = None) -> Callable[[E], E]:
-        return self.route(path, ("PATCH",), name)
-
-    def delete(self, path: str, name: str | None = None) -> Callable[[E], E]:
-        return self.route(path, ("DELETE",), name)
-
-    def options(self, path: str, name: str | None = None) -> Callable[[E], E]:
-        return self.route(path, ("OPTIONS",), name)
 
     def websocket(self, path: str, name: str | None = None) -> Callable[[E], E]:
         """Decorator: ``async def handler(websocket)`` answers WebSocket handshakes on ``path``."""
@@ -439,7 +481,7 @@ class Router:
                 yield item
             elif isinstance(item, Route):
                 name = namespace + item.name if item.name is not None else None
-                yield Route(prefix + item.path, item.endpoint, item.methods, name)
+                yield Route(prefix + item.path, item.handler, item.methods, name, item.options)
             else:
                 yield Mount(prefix + item.path, item.app, namespace + item.name if item.name else None)
 
@@ -454,6 +496,7 @@ class Router:
     def _compile(self, kernel: ModuleType | None) -> _Compiled:
         table: RouteTable = (kernel or _kernel).RouteTable(self.redirect_slashes)
         names: _Names = {}
+        framework_paths: set[str] = set()
         for item in self._flatten("", ""):
             try:
                 if isinstance(item, Route):
@@ -461,7 +504,13 @@ class Router:
                 else:
                     table.add_mount(item.path, item.segments, item.param_names, item)
             except ValueError as exc:
-                raise RouteConflict(str(exc)) from None
+                hint = ""
+                if item.path in framework_paths:
+                    hint = (f" ({item.path} is served by CovetPy itself: move it with"
+                            " Covet(openapi_url=..., docs_url=...), or pass None to turn it off)")
+                raise RouteConflict(f"{exc}{hint}") from None
+            if item.name is not None and item.name.startswith(FRAMEWORK_ROUTE_PREFIX):
+                framework_paths.add(item.path)
             if item.name is not None:
                 known = names.get(item.name)
                 if known is None:

@@ -601,7 +601,7 @@ def test_router_lookup_compiles_again_after_a_change():
 def test_a_match_unpacks_to_route_and_params(kernel):
     router = routes(("/users/{id:int}", "user"))
     route, params = router.compile(kernel=kernel).lookup("GET", "/users/5")
-    assert route.endpoint is endpoint and route.path == "/users/{id:int}" and params == {"id": 5}
+    assert route.handler is endpoint and route.path == "/users/{id:int}" and params == {"id": 5}
     assert route.methods == frozenset({"GET"}) and route.param_names == ("id",)
 
 
