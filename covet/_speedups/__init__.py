@@ -15,7 +15,7 @@ import sys
 from types import ModuleType
 
 #: The modules that setup.py compiles; keep in step with ``setup.py``.
-COMPILED_MODULES: tuple[str, ...] = ("http11", "messages", "connection", "router", "sqlcompile")
+COMPILED_MODULES: tuple[str, ...] = ("http11", "messages", "connection", "router", "sqlcompile", "rows")
 
 
 def _extensions_disabled() -> bool:

@@ -1,0 +1,9 @@
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R", bound=tuple[Any, ...])
+
+def decode_records(rows: Iterable[Sequence[Any]], cls: type[R]) -> list[R]: ...
+def decode_dicts(rows: Iterable[Sequence[Any]], names: Sequence[str]) -> list[dict[str, Any]]: ...
+def decode_objects(rows: Sequence[Sequence[Any]], cls: type[T], names: Sequence[str]) -> list[T]: ...
