@@ -46,7 +46,8 @@ from covet.db.errors import (
     TransactionRollback,
     UniqueViolation,
 )
-from covet.db.records import Record, decode_rows
+from covet.db.records import Record, decode_objects, decode_rows
+from covet.db.results import ExecuteResult
 from covet.db.stats import PoolStats
 from covet.db.transaction import Transaction
 from covet.db.types import Json
@@ -64,6 +65,7 @@ __all__ = [
     "DatabaseConfig",
     "DatabaseError",
     "DeadlockDetected",
+    "ExecuteResult",
     "ForeignKeyViolation",
     "IntegrityError",
     "InterfaceError",
@@ -82,6 +84,7 @@ __all__ = [
     "Transaction",
     "TransactionRollback",
     "UniqueViolation",
+    "decode_objects",
     "decode_rows",
     "parse_url",
 ]

@@ -183,6 +183,18 @@ class Dialect:
         """Render ``statement`` to ``.sql`` in this dialect's placeholder style and ``.params``."""
         return self.compiler.compile(statement)
 
+    def quote_identifier(self, name: object, what: str = "identifier") -> str:
+        """``name`` checked as the query builder checks identifiers, and quoted, for SQL that is
+        assembled outside the builder (``copy_records``). ``%`` is not doubled: do that where the
+        SQL is sent with parameters in the ``format`` style."""
+        checked = check_identifier(name, what)
+        if self.max_identifier_length:
+            size = len(checked.encode()) if self.identifier_length_in_bytes else len(checked)
+            if size > self.max_identifier_length:
+                raise self.identifier_too_long(checked)
+        quote = self.identifier_quote
+        return quote + checked.replace(quote, quote + quote) + quote
+
     # -- errors the compiler raises, worded per dialect ------------------------------------------
 
     def describe(self) -> str:

@@ -319,3 +319,91 @@ async def test_fetch_on_a_statement_without_rows(db: Database, table: str, backe
     with contextlib.suppress(ProgrammingError):  # psycopg refuses; the others return no rows
         assert await db.fetch_all(f"INSERT INTO {table} (id) VALUES (1)") == []
     assert await db.fetch_val(f"SELECT count(*) FROM {table}") == 1
+
+
+async def test_execute_reports_the_inserted_id(db: Database, table: str, backend: str, ph: str) -> None:
+    key = {
+        "sqlite": "INTEGER PRIMARY KEY",
+        "mysql": "INTEGER AUTO_INCREMENT PRIMARY KEY",
+        "postgresql": "SERIAL PRIMARY KEY",
+    }[backend]
+    await db.execute(f"CREATE TABLE {table} (id {key}, name VARCHAR(20))")
+    first = await db.execute(f"INSERT INTO {table} (name) VALUES ({ph})", ("a",))
+    second = await db.execute(f"INSERT INTO {table} (name) VALUES ({ph}), ({ph})", ("b", "c"))
+    updated = await db.execute(f"UPDATE {table} SET name = {ph}", ("z",))
+    assert (first, second, updated) == (1, 2, 3)
+    assert isinstance(first, int) and first.rowcount == 1
+    if backend == "postgresql":
+        assert first.lastrowid is None  # no such thing: RETURNING gives it
+        assert await db.fetch_val(f"INSERT INTO {table} (name) VALUES ({ph}) RETURNING id", ("d",)) == 4
+    else:
+        # MySQL/MariaDB report the first id of a multi-row INSERT; SQLite the last row's.
+        assert first.lastrowid == 1
+        assert second.lastrowid == (2 if backend == "mysql" else 3)
+    assert updated.lastrowid is None
+    async with db.connection():  # the id of this connection's insert, whatever others do
+        inserted = await db.execute(f"INSERT INTO {table} (id, name) VALUES ({ph}, {ph})", (100, "e"))
+        nothing = await db.execute(f"DELETE FROM {table} WHERE id = {ph}", (-1,))
+    assert inserted.lastrowid == (None if backend == "postgresql" else 100)
+    assert nothing == 0 and nothing.lastrowid is None
+    assert repr(nothing) == "ExecuteResult(rowcount=0, lastrowid=None)"
+
+
+async def test_copy_records_bulk_inserts_all_rows(db: Database, table: str, backend: str) -> None:
+    await db.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, name VARCHAR(40), score INTEGER)")
+    rows = [(i, f"name {i}", None if i % 7 == 0 else i * 3) for i in range(2500)]
+    assert await db.copy_records(table, ["id", "name", "score"], rows) == 2500
+    assert await db.copy_records(table, ("id", "name"), iter([(5000, "gen")])) == 1  # any iterable
+    assert await db.copy_records(table, ["id"], []) == 0
+    stored = await db.fetch_all(f"SELECT id, name, score FROM {table} ORDER BY id", as_tuples=True)
+    assert stored == [*rows, (5000, "gen", None)]
+
+
+async def test_copy_records_is_all_or_nothing(db: Database, table: str, backend: str) -> None:
+    from covet.db import IntegrityError
+
+    await db.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, name VARCHAR(40))")
+    with pytest.raises(IntegrityError):
+        await db.copy_records(table, ["id", "name"], [(1, "a"), (2, "b"), (1, "again")])
+    assert await db.fetch_val(f"SELECT count(*) FROM {table}") == 0
+    assert await db.fetch_val("SELECT 1") == 1  # and the pool carries on
+
+
+async def test_copy_records_quotes_and_checks_identifiers(db: Database, table: str, backend: str) -> None:
+    from covet.db.query import InvalidIdentifierError, quoted
+
+    odd = 'it\'s "100%" odd'
+    quote = "`" if backend == "mysql" else '"'
+    await db.execute(
+        f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, "
+        f"{quote}{odd.replace(quote, quote * 2)}{quote} VARCHAR(20))"  # no parameters: % is literal
+    )
+    assert await db.copy_records(table, ["id", quoted(odd)], [(1, "x")]) == 1
+    for bad_table, bad_columns in [
+        (f"{table}; DROP TABLE {table}", ["id"]),
+        (table, ["id) VALUES (1); --"]),
+        (table, ['id"']),
+        (table, "id"),
+    ]:
+        with pytest.raises((InvalidIdentifierError, ValueError)):
+            await db.copy_records(bad_table, bad_columns, [(2,)])
+    assert await db.fetch_val(f"SELECT count(*) FROM {table}") == 1
+
+
+@dataclasses.dataclass
+class Person:
+    id: int
+    name: str
+    age: int
+
+
+async def test_fetch_objects_builds_instances_from_rows(db: Database, table: str, backend: str) -> None:
+    await make_people(db, table, backend)
+    people = await db.fetch_objects(f"SELECT id, name, age FROM {table} ORDER BY id", cls=Person)
+    assert people == [Person(1, "person1", 21), Person(2, "person2", 22), Person(3, "person3", 23)]
+    renamed = await db.fetch_objects(
+        f"SELECT id, name AS n, age FROM {table} ORDER BY id", cls=Person, names=("id", "name", "age")
+    )
+    assert renamed[0] == Person(1, "person1", 21)
+    async with db.connection() as conn:
+        assert len(await conn.fetch_objects(f"SELECT id, name, age FROM {table}", cls=Person)) == 3

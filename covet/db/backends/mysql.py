@@ -38,6 +38,7 @@ from covet.db.backends.base import Connection, Params, Query, unpack_query
 from covet.db.config import DatabaseConfig
 from covet.db.errors import ConnectionError, InterfaceError, map_mysql_error
 from covet.db.pool import ConnectionPool, PooledBackend
+from covet.db.results import ExecuteResult
 from covet.db.types import MYSQL_ADAPTERS, adapt_many, adapt_params, json_loads, parse_mysql_time
 
 __all__ = ["MySQLBackend", "MySQLConnection"]
@@ -103,7 +104,7 @@ class MySQLConnection(Connection):
             backend: MySQLBackend = self._backend  # type: ignore[assignment]
             backend.kill_query(self.thread_id)
 
-    async def execute(self, query: Query, params: Params = None) -> int:
+    async def execute(self, query: Query, params: Params = None) -> ExecuteResult:
         if query.__class__ is not str:
             query, params = unpack_query(query, params)
         cur = _Cursor(self._raw)
@@ -114,7 +115,8 @@ class MySQLConnection(Connection):
         except asyncio.CancelledError:
             self._cancelled()
             raise
-        return cur.rowcount  # type: ignore[no-any-return]
+        # The server's insert id: 0 when the statement generated none.
+        return ExecuteResult(cur.rowcount, cur.lastrowid or None)
 
     async def execute_many(self, query: Query, seq_of_params: Sequence[Params]) -> int:
         sql, _ = unpack_query(query, None) if query.__class__ is not str else (query, None)
