@@ -220,10 +220,45 @@ def sqlcompile_cases(mod: ModuleType) -> list[Case]:
     return cases(mod)
 
 
+def rows_cases(mod: ModuleType) -> list[Case]:
+    from covet.db.records import record_class
+
+    names = ("id", "name", "score", "flag", "n")
+    cls = record_class(names)
+    values = [[i, f"name-{i}", i * 1.5, i % 2 == 0, i * 1_000_003] for i in range(1000)]
+    rows = [tuple(v) for v in values]
+
+    class Loaded:
+        pass
+
+    class Slotted:
+        __slots__ = names
+
+    def in_place() -> Any:
+        fetched = mod.records_in_place(list(map(tuple, values)), cls)  # fresh rows, as a driver gives
+        return len(fetched), type(fetched[-1]).__name__, fetched[-1]
+
+    def objects(kind: type) -> Callable[[], Any]:
+        def run() -> Any:
+            built = mod.decode_objects(rows, kind, names)
+            return len(built), [getattr(built[-1], name) for name in names]
+
+        return run
+
+    return [
+        Case("records_in_place: 1,000 fresh driver rows of 5 columns", in_place),
+        Case("decode_records: 1,000 rows of 5 columns (copied)", lambda: mod.decode_records(rows, cls)[-1]),
+        Case("decode_dicts: 1,000 rows of 5 columns", lambda: mod.decode_dicts(rows, names)[-1]),
+        Case("decode_objects: 1,000 rows into a plain class", objects(Loaded)),
+        Case("decode_objects: 1,000 rows into a __slots__ class", objects(Slotted)),
+    ]
+
+
 CASES: dict[str, Callable[[ModuleType], list[Case]]] = {
     "http11": http11_cases,
     "messages": messages_cases,
     "connection": connection_cases,
     "router": router_cases,
     "sqlcompile": sqlcompile_cases,
+    "rows": rows_cases,
 }

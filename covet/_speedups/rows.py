@@ -33,10 +33,42 @@ def decode_records(rows, cls):
     """Each row as an instance of ``cls``, a tuple subclass (a :class:`covet.db.Record` shape)."""
     if not issubclass(cls, tuple):
         raise TypeError(f"records are tuples: {cls.__name__} is not a tuple subclass")
-    if cython.compiled and cls.__basicsize__ == _TUPLE_BASICSIZE and cls.__new__ is tuple.__new__:
+    if cython.compiled and _plain_record_class(cls):
         # No fields of its own and tuple's constructor: fill the items in place, one copy.
         return _fill_records(rows, cls)
     return list(map(cls, rows))
+
+
+def records_in_place(rows, cls):
+    """``rows``, a list of driver rows no one else has seen, turned into ``cls`` records in place.
+
+    A tuple referred to by this list alone becomes a record where it stands: its type is switched
+    to ``cls`` (same memory layout, nothing copied), which is what makes a fetched record cost what
+    its tuple costs. Any other row is replaced by a new record. Returns ``rows``.
+    """
+    if not issubclass(cls, tuple):
+        raise TypeError(f"records are tuples: {cls.__name__} is not a tuple subclass")
+    if not cython.compiled or type(rows) is not list or not _plain_record_class(cls):
+        rows[:] = map(cls, rows)
+        return rows
+    items = cython.cast(list, rows)
+    target = cython.cast(cython.pointer(PyTypeObject), cls)
+    for i in range(len(items)):
+        item = PyList_GET_ITEM(items, i)
+        if _Py_REFCNT(item) == 1 and item.ob_type == cython.address(PyTuple_Type) and _Py_SIZE(item) > 0:
+            # The empty tuple is a shared singleton and any other tuple with a second reference
+            # may be seen elsewhere: only exclusively held ones are retyped.
+            Py_INCREF(cls)  # an instance of a heap type holds a reference to it
+            Py_SET_TYPE(item, target)
+        else:
+            items[i] = cls(cython.cast(object, item))
+    return rows
+
+
+def _plain_record_class(cls):
+    """True for a tuple subclass with no fields and no constructor of its own (a Record shape)."""
+    same_layout = cls.__basicsize__ == _TUPLE_BASICSIZE
+    return same_layout and cls.__new__ is tuple.__new__ and cls.__init__ is tuple.__init__
 
 
 def _fill_records(rows, cls):

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from operator import itemgetter
 from typing import Any, Optional
 
-from covet._speedups.rows import decode_dicts, decode_objects, decode_records
+from covet._speedups.rows import decode_dicts, decode_objects, decode_records, records_in_place
 
 __all__ = [
     "KIND_DICT",
@@ -108,8 +108,13 @@ def _rebuild_record(columns: tuple[str, ...], values: tuple[Any, ...]) -> Record
 
 
 def decode_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], kind: int) -> list[Any]:
-    """Rows as the driver returned them → a list of Records, tuples or dicts (``KIND_*``)."""
+    """Rows as the driver returned them → a list of Records, tuples or dicts (``KIND_*``).
+
+    A list of rows becomes a list of Records in place (see ``records_in_place``): pass the
+    driver's own result, not a list you still use."""
     if kind == KIND_RECORD:
+        if type(rows) is list:
+            return records_in_place(rows, record_class(tuple(columns)))
         return decode_records(rows, record_class(tuple(columns)))
     if kind == KIND_TUPLE:
         return rows if type(rows) is list else list(rows)  # every driver gives tuples

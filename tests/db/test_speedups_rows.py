@@ -100,6 +100,35 @@ def test_records_need_a_tuple_subclass(rows: ModuleType) -> None:
         rows.decode_records(ROWS, dict)
 
 
+def test_records_in_place_turn_the_rows_list_into_records(rows: ModuleType) -> None:
+    cls = record_class(NAMES)
+    fetched = [tuple(row) for row in ROWS]
+    result = rows.records_in_place(fetched, cls)
+    assert result is fetched
+    assert [type(r) for r in result] == [cls] * 3 and result == ROWS
+    assert result[2].price == decimal.Decimal("-7.25")
+
+
+def test_records_in_place_copy_rows_that_someone_else_holds(rows: ModuleType) -> None:
+    cls = record_class(("a",))
+    shared = (1,)
+    fetched = [shared, (), [3]]
+    result = rows.records_in_place(fetched, cls)
+    assert type(shared) is tuple  # still a plain tuple for whoever else has it
+    assert [type(r) for r in result] == [cls] * 3 and result == [(1,), (), (3,)]
+    assert type(()) is tuple  # the shared empty tuple was not retyped
+
+
+def test_records_in_place_keep_the_class_alive_exactly_as_long_as_the_records(rows: ModuleType) -> None:
+    cls = record_class(("x", "y"))
+    before = sys.getrefcount(cls)
+    fetched = rows.records_in_place([(i, str(i)) for i in range(1000)], cls)
+    assert sys.getrefcount(cls) >= before + 1000  # each record holds its class
+    del fetched
+    gc.collect()
+    assert sys.getrefcount(cls) == before
+
+
 def test_dicts_map_names_to_values(rows: ModuleType) -> None:
     assert rows.decode_dicts(ROWS[:1], NAMES) == [
         {"id": 1, "name": "ada", "price": decimal.Decimal("1.50"), "extra": None}
