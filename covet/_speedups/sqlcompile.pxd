@@ -30,6 +30,8 @@ cpdef enum:
     K_INSERT = 25
     K_UPDATE = 26
     K_DELETE = 27
+    K_COMPOUND = 28
+    K_CTE = 29
 
 cpdef enum:
     OP_EQ = 0
@@ -87,6 +89,16 @@ cpdef enum:
     CONFLICT_UPDATE = 2
 
 cpdef enum:
+    SET_UNION = 0
+    SET_INTERSECT = 1
+    SET_EXCEPT = 2
+
+cpdef enum:
+    FRAME_NONE = 0
+    FRAME_ROWS = 1
+    FRAME_RANGE = 2
+
+cpdef enum:
     P_OR = 1
     P_AND = 2
     P_NOT = 3
@@ -102,6 +114,9 @@ cdef tuple _BINARY_PREC
 cdef tuple _JOIN_SQL
 cdef tuple _JOIN_FEATURE
 cdef Py_ssize_t _NAMES_LIMIT
+cdef tuple _SET_SQL
+cdef tuple _FRAME_SQL
+cdef frozenset _PYTHON_KINDS
 
 
 cdef dict _CODES
@@ -112,6 +127,10 @@ cdef class Node:
     cdef readonly int kind
     cdef readonly int prec
     cdef readonly object code
+
+
+cpdef init_node(Node node, int kind, int prec, long flags)
+cpdef init_from(FromNode node, str ref)
 
 
 cdef class FromNode(Node):
@@ -127,7 +146,7 @@ cdef class TableNode(FromNode):
 
 
 cdef class SubqueryNode(FromNode):
-    cdef readonly SelectNode select
+    cdef readonly Node select
     cdef readonly str name
 
 
@@ -181,19 +200,6 @@ cdef class InListNode(Node):
     cdef readonly object array_type
 
 
-cdef class InSelectNode(Node):
-    cdef readonly Node operand
-    cdef readonly SelectNode select
-    cdef readonly bint negate
-
-
-cdef class BetweenNode(Node):
-    cdef readonly Node operand
-    cdef readonly Node low
-    cdef readonly Node high
-    cdef readonly bint negate
-
-
 cdef class LikeNode(Node):
     cdef readonly Node operand
     cdef readonly Node pattern
@@ -209,22 +215,6 @@ cdef class FuncNode(Node):
     cdef readonly Node filter_clause
 
 
-cdef class WindowNode(Node):
-    cdef readonly FuncNode func
-    cdef readonly tuple partition_by
-    cdef readonly tuple order_by
-
-
-cdef class CaseNode(Node):
-    cdef readonly tuple whens
-    cdef readonly Node else_
-
-
-cdef class CastNode(Node):
-    cdef readonly Node operand
-    cdef readonly str type_name
-
-
 cdef class LabelNode(Node):
     cdef readonly Node element
     cdef readonly str name
@@ -234,18 +224,6 @@ cdef class OrderNode(Node):
     cdef readonly Node element
     cdef readonly bint desc
     cdef readonly int nulls
-
-
-cdef class ScalarNode(Node):
-    cdef readonly SelectNode select
-
-
-cdef class ExistsNode(Node):
-    cdef readonly SelectNode select
-
-
-cdef class ExcludedNode(Node):
-    cdef readonly str name
 
 
 cdef class SelectNode(Node):
@@ -261,6 +239,7 @@ cdef class SelectNode(Node):
     cdef readonly int lock
     cdef readonly int lock_wait
     cdef readonly tuple lock_of
+    cdef readonly tuple ctes
 
 
 cdef class InsertNode(Node):
@@ -300,6 +279,7 @@ cdef class CompiledQuery:
 
 @cython.locals(query=CompiledQuery)
 cdef CompiledQuery _compiled(str sql, tuple params)
+cdef str _frame_bound(object offset, bint start)
 
 
 @cython.final
@@ -338,6 +318,10 @@ cdef class Compiler:
     cdef str false_sql
     cdef object limit_all
     cdef str default_values
+    cdef bint ctes
+    cdef bint intersect_except
+    cdef bint set_op_all
+    cdef bint compound_parens
     cdef dict cache
     cdef readonly Py_ssize_t cache_size
     cdef Py_ssize_t clock
@@ -393,11 +377,11 @@ cdef class _Walk:
     @cython.locals(operand=Node)
     cdef int visit_null_test(self, NullTestNode node) except -1
     cdef int visit_label(self, LabelNode node) except -1
-    cdef int visit_cast(self, CastNode node) except -1
+    cdef int visit_cast(self, object node) except -1
     @cython.locals(operand=Node)
-    cdef int visit_in_select(self, InSelectNode node) except -1
-    cdef int visit_scalar(self, ScalarNode node) except -1
-    cdef int visit_exists(self, ExistsNode node) except -1
+    cdef int visit_in_select(self, object node) except -1
+    cdef int visit_scalar(self, object node) except -1
+    cdef int visit_exists(self, object node) except -1
     @cython.locals(op=int, prec=int, left=Node, right=Node)
     cdef int visit_binary(self, BinaryNode node) except -1
     @cython.locals(prec=int, items=tuple, first=bint, item=Node)
@@ -408,19 +392,19 @@ cdef class _Walk:
     cdef int visit_const(self, ConstNode node) except -1
     @cython.locals(values=tuple, operand=Node, n=Py_ssize_t, first=bint)
     cdef int visit_in_list(self, InListNode node) except -1
-    cdef int visit_between(self, BetweenNode node) except -1
+    cdef int visit_between(self, object node) except -1
     @cython.locals(operand=Node, pattern=Node)
     cdef int visit_like(self, LikeNode node) except -1
     @cython.locals(args=tuple, condition=Node, arg=Node)
     cdef int visit_func(self, FuncNode node) except -1
-    @cython.locals(partition_by=tuple, order_by=tuple)
-    cdef int visit_window(self, WindowNode node) except -1
+    @cython.locals(partition_by=tuple, order_by=tuple, mode=int, frame=str)
+    cdef int visit_window(self, object node) except -1
     @cython.locals(whens=tuple, i=Py_ssize_t, n=Py_ssize_t)
-    cdef int visit_case(self, CaseNode node) except -1
+    cdef int visit_case(self, object node) except -1
     @cython.locals(element=Node, nulls=int)
     cdef int visit_order(self, OrderNode node) except -1
     @cython.locals(name=str, style=int)
-    cdef int visit_excluded(self, ExcludedNode node) except -1
+    cdef int visit_excluded(self, object node) except -1
 
     @cython.locals(label=LabelNode)
     cdef int select_item(self, Node node) except -1
@@ -432,6 +416,12 @@ cdef class _Walk:
     cdef int sub_from(self, Node node, bint paren) except -1
     @cython.locals(froms=tuple, first=bint, item=Node)
     cdef int visit_select(self, SelectNode node) except -1
+    @cython.locals(c=Compiler, recursive=bint, first=bint, names=tuple)
+    cdef int visit_with(self, tuple ctes) except -1
+    @cython.locals(c=Compiler, selects=tuple, op=int, separator=str, first=bint, member=Node)
+    cdef int visit_compound(self, object node) except -1
+    @cython.locals(select=SelectNode, plain=bint)
+    cdef int compound_member(self, Node member, bint first) except -1
     @cython.locals(lock_of=tuple, wait=int, c=Compiler, first=bint, table=TableNode)
     cdef int visit_lock(self, SelectNode node) except -1
     cdef int returning(self, tuple items, bint supported, str verb) except -1

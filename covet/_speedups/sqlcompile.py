@@ -51,6 +51,8 @@ if not cython.compiled:
     K_INSERT = 25
     K_UPDATE = 26
     K_DELETE = 27
+    K_COMPOUND = 28
+    K_CTE = 29
     # Binary operators.
     OP_EQ = 0
     OP_NE = 1
@@ -95,6 +97,14 @@ if not cython.compiled:
     CONFLICT_NONE = 0
     CONFLICT_NOTHING = 1
     CONFLICT_UPDATE = 2
+    # Set operations of a compound select (the ALL flag is separate).
+    SET_UNION = 0
+    SET_INTERSECT = 1
+    SET_EXCEPT = 2
+    # Window frames.
+    FRAME_NONE = 0
+    FRAME_ROWS = 1
+    FRAME_RANGE = 2
     # Precedence: a child binding less tightly than its parent is parenthesised.
     P_OR = 1
     P_AND = 2
@@ -111,6 +121,12 @@ _BINARY_PREC = (P_CMP, P_CMP, P_CMP, P_CMP, P_CMP, P_CMP, P_ADD, P_ADD, P_MUL, P
 _JOIN_SQL = (" JOIN ", " LEFT JOIN ", " RIGHT JOIN ", " FULL JOIN ", " CROSS JOIN ")
 _JOIN_FEATURE = ("", "", "RIGHT JOIN", "FULL JOIN", "")
 _NAMES_LIMIT = 8192  # identifiers memoised per compiler before the memo starts over
+_SET_SQL = (" UNION ", " INTERSECT ", " EXCEPT ")
+_FRAME_SQL = ("", " ROWS BETWEEN ", " RANGE BETWEEN ")
+# The kinds of nodes defined in Python (covet.db.query.nodes), which the walker reads by attribute.
+_PYTHON_KINDS = frozenset(
+    (K_IN_SELECT, K_BETWEEN, K_WINDOW, K_CASE, K_CAST, K_SCALAR, K_EXISTS, K_EXCLUDED, K_COMPOUND, K_CTE)
+)
 
 
 # -- nodes -------------------------------------------------------------------------------------
@@ -135,6 +151,25 @@ class Node:
     """Base of every query node."""
 
     __slots__ = ("kind", "prec", "code")
+
+
+def init_node(node, kind, prec, flags):
+    """Set the kind, precedence and code of a node class defined in Python (``covet.db.query.nodes``).
+
+    Only the kinds the walker reads by attribute are accepted: the kernel's own node classes are
+    read through C casts that trust their kind, so no other object may claim one of those kinds.
+    """
+    if kind not in _PYTHON_KINDS:
+        raise ValueError(f"node kind {kind} belongs to a compiled node class")
+    node.kind = kind
+    node.prec = prec
+    node.code = _code(kind << 8 | flags)
+
+
+def init_from(node, ref):
+    """Set the name columns of a Python-defined FROM item (a CTE) are qualified by."""
+    node.ref = ref
+    node.ref_schema = None
 
 
 class FromNode(Node):
@@ -285,31 +320,6 @@ class InListNode(Node):
         self.array_type = array_type
 
 
-class InSelectNode(Node):
-    __slots__ = ("operand", "select", "negate")
-
-    def __init__(self, operand, select, negate):
-        self.kind = K_IN_SELECT
-        self.prec = P_CMP
-        self.code = _code(K_IN_SELECT << 8 | negate)
-        self.operand = operand
-        self.select = select
-        self.negate = negate
-
-
-class BetweenNode(Node):
-    __slots__ = ("operand", "low", "high", "negate")
-
-    def __init__(self, operand, low, high, negate):
-        self.kind = K_BETWEEN
-        self.prec = P_CMP
-        self.code = _code(K_BETWEEN << 8 | negate)
-        self.operand = operand
-        self.low = low
-        self.high = high
-        self.negate = negate
-
-
 class LikeNode(Node):
     __slots__ = ("operand", "pattern", "escape", "negate", "case_insensitive")
 
@@ -337,42 +347,6 @@ class FuncNode(Node):
         self.filter_clause = filter_clause
 
 
-class WindowNode(Node):
-    __slots__ = ("func", "partition_by", "order_by")
-
-    def __init__(self, func, partition_by, order_by):
-        self.kind = K_WINDOW
-        self.prec = P_ATOM
-        self.code = _code(K_WINDOW << 8)
-        self.func = func
-        self.partition_by = partition_by
-        self.order_by = order_by
-
-
-class CaseNode(Node):
-    """``CASE WHEN c1 THEN r1 … ELSE e END``; ``whens`` is flat: (c1, r1, c2, r2, …)."""
-
-    __slots__ = ("whens", "else_")
-
-    def __init__(self, whens, else_=None):
-        self.kind = K_CASE
-        self.prec = P_ATOM
-        self.code = _code(K_CASE << 8 | (else_ is not None))
-        self.whens = whens
-        self.else_ = else_
-
-
-class CastNode(Node):
-    __slots__ = ("operand", "type_name")
-
-    def __init__(self, operand, type_name):
-        self.kind = K_CAST
-        self.prec = P_ATOM
-        self.code = _code(K_CAST << 8)
-        self.operand = operand
-        self.type_name = type_name
-
-
 class LabelNode(Node):
     """``element AS name`` in a select list; elsewhere (ORDER BY, GROUP BY) just ``name``."""
 
@@ -398,51 +372,18 @@ class OrderNode(Node):
         self.nulls = nulls
 
 
-class ScalarNode(Node):
-    """A select used as a value: ``(SELECT …)``."""
-
-    __slots__ = ("select",)
-
-    def __init__(self, select):
-        self.kind = K_SCALAR
-        self.prec = P_ATOM
-        self.code = _code(K_SCALAR << 8)
-        self.select = select
-
-
-class ExistsNode(Node):
-    __slots__ = ("select",)
-
-    def __init__(self, select):
-        self.kind = K_EXISTS
-        self.prec = P_ATOM
-        self.code = _code(K_EXISTS << 8)
-        self.select = select
-
-
-class ExcludedNode(Node):
-    """In an upsert's SET: the value the conflicting INSERT proposed for column ``name``."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.kind = K_EXCLUDED
-        self.prec = P_ATOM
-        self.code = _code(K_EXCLUDED << 8)
-        self.name = name
-
-
 class SelectNode(Node):
     __slots__ = ("columns", "froms", "where_clause", "group_items", "having_clause", "order_items",
-                 "limit_value", "offset_value", "is_distinct", "lock", "lock_wait", "lock_of")
+                 "limit_value", "offset_value", "is_distinct", "lock", "lock_wait", "lock_of", "ctes")
 
     def __init__(self, columns, froms=(), where=None, group_by=(), having=None, order_by=(),
                  limit=None, offset=None, distinct=False, lock=LOCK_NONE, lock_wait=WAIT_DEFAULT,
-                 lock_of=()):
+                 lock_of=(), ctes=()):
         self.kind = K_SELECT
         self.prec = P_ATOM
         self.code = _code(K_SELECT << 16 | distinct | (where is not None) << 1 | (having is not None) << 2
-                     | (limit is not None) << 3 | (offset is not None) << 4 | lock << 5 | lock_wait << 7)
+                     | (limit is not None) << 3 | (offset is not None) << 4 | lock << 5 | lock_wait << 7
+                     | (len(ctes) > 0) << 9)
         self.columns = columns
         self.froms = froms
         self.where_clause = where
@@ -455,6 +396,7 @@ class SelectNode(Node):
         self.lock = lock
         self.lock_wait = lock_wait
         self.lock_of = lock_of
+        self.ctes = ctes
 
 
 class InsertNode(Node):
@@ -534,6 +476,15 @@ def _compiled(sql, params):
     return query
 
 
+def _frame_bound(offset, start):
+    """A window frame bound: None is UNBOUNDED, 0 CURRENT ROW, -n n PRECEDING, n n FOLLOWING."""
+    if offset is None:
+        return "UNBOUNDED PRECEDING" if start else "UNBOUNDED FOLLOWING"
+    if offset == 0:
+        return "CURRENT ROW"
+    return str(-offset) + " PRECEDING" if offset < 0 else str(offset) + " FOLLOWING"
+
+
 # -- the compiler --------------------------------------------------------------------------------
 
 
@@ -553,8 +504,9 @@ class Compiler:
                  "join_ok", "ilike", "filter_clause", "nulls_ordering", "window_functions",
                  "on_conflict", "excluded_style", "upsert_where", "for_update", "for_update_of",
                  "nowait", "skip_locked", "for_share_sql", "concat_operator", "in_array", "true_sql",
-                 "false_sql", "limit_all", "default_values", "cache", "cache_size", "clock", "hits",
-                 "misses", "names", "columns", "tables")
+                 "false_sql", "limit_all", "default_values", "ctes", "intersect_except", "set_op_all",
+                 "compound_parens", "cache", "cache_size", "clock", "hits", "misses", "names", "columns",
+                 "tables")
 
     def __init__(self, dialect, cache_size=1024):
         self.dialect = dialect
@@ -589,6 +541,10 @@ class Compiler:
         self.false_sql = dialect.false_sql
         self.limit_all = dialect.limit_all_sql
         self.default_values = " " + dialect.default_values_sql
+        self.ctes = dialect.supports_ctes
+        self.intersect_except = dialect.supports_intersect_except
+        self.set_op_all = dialect.supports_intersect_except_all
+        self.compound_parens = dialect.supports_parenthesized_compound_members
         self.cache = {}
         self.cache_size = cache_size
         self.clock = 0
@@ -719,6 +675,7 @@ class _Walk:
     def visit(self, node):
         # PERF: only a class's own __init__ sets its (read-only) kind, so the kind names the class
         # and, compiled, the cast can skip a subtype check per node. Interpreted, nodes pass as is.
+        # The rarer kinds are Python classes (covet.db.query.nodes), read by attribute.
         kind = node.kind
         if kind == K_COLUMN:
             self.visit_column(cython.cast(ColumnNode, node) if cython.compiled else node)
@@ -741,7 +698,7 @@ class _Walk:
         elif kind == K_UNARY:
             self.visit_unary(cython.cast(UnaryNode, node) if cython.compiled else node)
         elif kind == K_BETWEEN:
-            self.visit_between(cython.cast(BetweenNode, node) if cython.compiled else node)
+            self.visit_between(node)
         elif kind == K_LABEL:
             self.visit_label(cython.cast(LabelNode, node) if cython.compiled else node)
         elif kind == K_ORDER:
@@ -749,26 +706,28 @@ class _Walk:
         elif kind == K_SELECT:
             self.visit_select(cython.cast(SelectNode, node) if cython.compiled else node)
         elif kind == K_IN_SELECT:
-            self.visit_in_select(cython.cast(InSelectNode, node) if cython.compiled else node)
+            self.visit_in_select(node)
         elif kind == K_SCALAR:
-            self.visit_scalar(cython.cast(ScalarNode, node) if cython.compiled else node)
+            self.visit_scalar(node)
         elif kind == K_EXISTS:
-            self.visit_exists(cython.cast(ExistsNode, node) if cython.compiled else node)
+            self.visit_exists(node)
         elif kind == K_CASE:
-            self.visit_case(cython.cast(CaseNode, node) if cython.compiled else node)
+            self.visit_case(node)
         elif kind == K_CAST:
-            self.visit_cast(cython.cast(CastNode, node) if cython.compiled else node)
+            self.visit_cast(node)
         elif kind == K_WINDOW:
-            self.visit_window(cython.cast(WindowNode, node) if cython.compiled else node)
+            self.visit_window(node)
         elif kind == K_EXCLUDED:
-            self.visit_excluded(cython.cast(ExcludedNode, node) if cython.compiled else node)
+            self.visit_excluded(node)
         elif kind == K_INSERT:
             self.visit_insert(cython.cast(InsertNode, node) if cython.compiled else node)
         elif kind == K_UPDATE:
             self.visit_update(cython.cast(UpdateNode, node) if cython.compiled else node)
         elif kind == K_DELETE:
             self.visit_delete(cython.cast(DeleteNode, node) if cython.compiled else node)
-        elif kind in (K_TABLE, K_SUBQUERY, K_JOIN):
+        elif kind == K_COMPOUND:
+            self.visit_compound(node)
+        elif kind in (K_TABLE, K_SUBQUERY, K_JOIN, K_CTE):
             self.visit_from(node)
         else:
             raise TypeError(f"cannot compile {node!r}: not a query node")
@@ -868,21 +827,21 @@ class _Walk:
         self.key.append(node.code)
         self.sub(operand, operand.prec <= P_CMP)
         self.emit(" NOT IN (" if node.negate else " IN (")
-        self.visit_select(node.select)
+        self.visit(node.select)
         self.emit(")")
         return 0
 
     def visit_scalar(self, node):
         self.key.append(node.code)
         self.emit("(")
-        self.visit_select(node.select)
+        self.visit(node.select)
         self.emit(")")
         return 0
 
     def visit_exists(self, node):
         self.key.append(node.code)
         self.emit("EXISTS (")
-        self.visit_select(node.select)
+        self.visit(node.select)
         self.emit(")")
         return 0
 
@@ -1061,6 +1020,16 @@ class _Walk:
         if len(order_by):
             self.emit(" ORDER BY " if len(partition_by) else "ORDER BY ")
         self.items(order_by, ", ")
+        mode = node.frame_mode
+        if mode != FRAME_NONE:
+            self.key.append(node.frame_start)
+            self.key.append(node.frame_end)
+            if self.render:
+                frame = _FRAME_SQL[mode]
+                self.parts.append(frame if len(partition_by) or len(order_by) else frame[1:])
+                self.parts.append(_frame_bound(node.frame_start, True))
+                self.parts.append(" AND ")
+                self.parts.append(_frame_bound(node.frame_end, False))
         self.emit(")")
         return 0
 
@@ -1162,10 +1131,15 @@ class _Walk:
             self.key.append(subquery.code)
             self.key.append(subquery.name)
             self.emit("(")
-            self.visit_select(subquery.select)
+            self.visit(subquery.select)
             if self.render:
                 self.parts.append(") AS ")
                 self.parts.append(self.c.ident(subquery.name))
+        elif kind == K_CTE:
+            self.key.append(node.code)
+            self.key.append(node.name)
+            if self.render:
+                self.parts.append(self.c.ident(node.name))
         else:
             raise TypeError(f"cannot select FROM {node!r}: expected a table, a join or a subquery")
         return 0
@@ -1179,6 +1153,8 @@ class _Walk:
     def visit_select(self, node):
         froms = node.froms
         self.key.append(node.code)
+        if len(node.ctes):
+            self.visit_with(node.ctes)
         self.emit("SELECT DISTINCT " if node.is_distinct else "SELECT ")
         self.select_items(node.columns)
         self.key.append(len(froms))
@@ -1212,6 +1188,95 @@ class _Walk:
             self.bind(node.offset_value)
         if node.lock != LOCK_NONE:
             self.visit_lock(node)
+        return 0
+
+    def visit_with(self, ctes):
+        c = self.c
+        self.key.append(len(ctes))
+        if self.render:
+            if not c.ctes:
+                raise self.unsupported("WITH (common table expressions)")
+            recursive = False
+            for cte in ctes:
+                recursive = recursive or cte.recursive
+            self.parts.append("WITH RECURSIVE " if recursive else "WITH ")
+        first = True
+        for cte in ctes:
+            self.key.append(cte.code)
+            self.key.append(cte.name)
+            if self.render:
+                if not first:
+                    self.parts.append(", ")
+                self.parts.append(c.ident(cte.name))
+            first = False
+            names = cte.column_names
+            if len(names):
+                self.emit(" (")
+                self.names(names)
+                self.emit(")")
+            else:
+                self.key.append(0)
+            self.emit(" AS (")
+            self.visit(cte.select)
+            self.emit(")")
+        self.emit(" ")
+        return 0
+
+    def visit_compound(self, node):
+        c = self.c
+        selects = node.selects
+        op = node.op
+        self.key.append(node.code)
+        self.key.append(len(selects))
+        if len(node.ctes):
+            self.visit_with(node.ctes)
+        if self.render:
+            if op != SET_UNION and not c.intersect_except:
+                raise self.unsupported("INTERSECT and EXCEPT")
+            if node.is_all and op != SET_UNION and not c.set_op_all:
+                raise self.unsupported("INTERSECT ALL and EXCEPT ALL")
+        separator = _SET_SQL[op] + "ALL " if node.is_all else _SET_SQL[op]
+        first = True
+        for member in selects:
+            if not first:
+                self.emit(separator)
+            self.compound_member(member, first)
+            first = False
+        if len(node.order_items):
+            self.emit(" ORDER BY ")
+        self.items(node.order_items, ", ")
+        if node.limit_value is not None:
+            self.emit(" LIMIT ")
+            self.bind(node.limit_value)
+        if node.offset_value is not None:
+            if node.limit_value is None and c.limit_all is not None:
+                self.emit(" LIMIT " + c.limit_all)
+            self.emit(" OFFSET ")
+            self.bind(node.offset_value)
+        return 0
+
+    def compound_member(self, member, first):
+        """A member of UNION/INTERSECT/EXCEPT: bare when it can be, else in parentheses.
+
+        A member with its own ORDER BY, LIMIT, OFFSET, row lock or WITH, or a nested compound,
+        needs parentheses. SQLite has none: there a nested compound may only come first, where
+        its left-to-right evaluation needs none."""
+        if member.kind == K_SELECT:
+            select = cython.cast(SelectNode, member) if cython.compiled else member
+            plain = (len(select.order_items) == 0 and select.limit_value is None
+                     and select.offset_value is None and select.lock == LOCK_NONE and len(select.ctes) == 0)
+        elif member.kind == K_COMPOUND:
+            plain = (first and not self.c.compound_parens and len(member.order_items) == 0
+                     and member.limit_value is None and member.offset_value is None and len(member.ctes) == 0)
+        else:
+            raise TypeError(f"a compound select combines selects, not {member!r}")
+        if plain:
+            return self.visit(member)
+        if self.render and not self.c.compound_parens:
+            raise self.unsupported("a parenthesized member of UNION/INTERSECT/EXCEPT")
+        self.emit("(")
+        self.visit(member)
+        self.emit(")")
         return 0
 
     def visit_lock(self, node):
