@@ -407,3 +407,28 @@ async def test_fetch_objects_builds_instances_from_rows(db: Database, table: str
     assert renamed[0] == Person(1, "person1", 21)
     async with db.connection() as conn:
         assert len(await conn.fetch_objects(f"SELECT id, name, age FROM {table}", cls=Person)) == 3
+
+
+async def test_injection_through_identifiers_stays_inside_the_quotes(
+    db: Database, table: str, backend: str
+) -> None:
+    from covet.db.query import Column, Table, insert, quoted, select
+
+    quote = "`" if backend == "mysql" else '"'
+    evil = f"{table}{quote}; DROP TABLE {table}_keep; --"
+    keep = f"{table}_keep"
+    await db.execute(f"CREATE TABLE {keep} (id INTEGER)")
+    try:
+        await db.execute(
+            f"CREATE TABLE {quote}{evil.replace(quote, quote * 2)}{quote} "
+            f"({quote}a{quote}{quote}b{quote} INTEGER)"  # a column named a"b (or a`b)
+        )
+        odd = Table(quoted(evil), Column(quoted(f"a{quote}b")))
+        dialect = "mysql" if backend == "mysql" else backend
+        await db.execute(insert(odd).values({f"a{quote}b": 7}).compile(dialect))
+        assert await db.fetch_all(select(odd).compile(dialect), as_tuples=True) == [(7,)]
+        await db.copy_records(quoted(evil), [quoted(f"a{quote}b")], [(8,)])
+        assert await db.fetch_val(f"SELECT count(*) FROM {keep}") == 0  # still there
+    finally:
+        await db.execute(f"DROP TABLE IF EXISTS {quote}{evil.replace(quote, quote * 2)}{quote}")
+        await db.execute(f"DROP TABLE IF EXISTS {keep}")

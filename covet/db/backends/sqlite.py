@@ -143,6 +143,23 @@ def _barrier() -> None:
     """Runs after whatever the thread was doing: waiting for it means the thread is free."""
 
 
+class _Call:
+    """One function queued for the connection's thread; ``abandoned`` once its caller was cancelled."""
+
+    __slots__ = ("abandoned",)
+
+    def __init__(self) -> None:
+        self.abandoned = False
+
+
+def _unless_abandoned(call: _Call, fn: Callable[..., Any], *args: Any) -> Any:
+    # A caller cancelled while its function still waited in the queue: interrupting does
+    # nothing then (no statement runs yet), so the function must not start at all.
+    if call.abandoned:
+        raise sqlite3.OperationalError("interrupted: the caller was cancelled")
+    return fn(*args)
+
+
 class SQLiteConnection(Connection):
     __slots__ = ("_aio", "_db", "_interrupted", "_submit", "_write_locked")
 
@@ -160,11 +177,14 @@ class SQLiteConnection(Connection):
         return self._aio
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        call = _Call()
         try:
-            return await self._submit(fn, *args)
+            return await self._submit(_unless_abandoned, call, fn, *args)
         except asyncio.CancelledError:
-            # The thread carries on: stop the statement, and wait until the thread is free so
-            # the connection (and the writer lock) is not handed on while it still runs.
+            # The thread carries on: stop the statement (or keep it from starting), and wait
+            # until the thread is free so the connection (and the writer lock) is not handed
+            # on while it still runs.
+            call.abandoned = True
             self._interrupted = True
             self._db.interrupt()
             with contextlib.suppress(BaseException):  # cancelled again: the release check resets it
