@@ -158,7 +158,14 @@ class MySQLConnection(Connection):
             self._cancelled()
             raise
         description = cur.description
-        return ([d[0] for d in description] if description else ()), cur._rows or ()
+        rows = cur._rows or ()
+        # The cursor and the connection's last result hold the rows too: take them, so each
+        # row tuple has one owner and can become a Record in place (covet.db.records).
+        result = cur._result
+        cur._clear_result()
+        if result is not None:
+            result.rows = None
+        return ([d[0] for d in description] if description else ()), list(rows)
 
     async def _stream(
         self, sql: str, params: Params, batch_size: int
