@@ -420,6 +420,7 @@ cdef class _Walk:
     cdef int visit_with(self, tuple ctes) except -1
     @cython.locals(c=Compiler, selects=tuple, op=int, separator=str, first=bint, member=Node)
     cdef int visit_compound(self, object node) except -1
+    cdef int order_and_page(self, tuple order_items, object limit, object offset) except -1
     @cython.locals(select=SelectNode, plain=bint)
     cdef int compound_member(self, Node member, bint first) except -1
     @cython.locals(lock_of=tuple, wait=int, c=Compiler, first=bint, table=TableNode)

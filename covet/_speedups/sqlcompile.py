@@ -1175,17 +1175,7 @@ class _Walk:
         if node.having_clause is not None:
             self.emit(" HAVING ")
             self.visit(node.having_clause)
-        if len(node.order_items):
-            self.emit(" ORDER BY ")
-        self.items(node.order_items, ", ")
-        if node.limit_value is not None:
-            self.emit(" LIMIT ")
-            self.bind(node.limit_value)
-        if node.offset_value is not None:
-            if node.limit_value is None and self.c.limit_all is not None:
-                self.emit(" LIMIT " + self.c.limit_all)
-            self.emit(" OFFSET ")
-            self.bind(node.offset_value)
+        self.order_and_page(node.order_items, node.limit_value, node.offset_value)
         if node.lock != LOCK_NONE:
             self.visit_lock(node)
         return 0
@@ -1242,17 +1232,22 @@ class _Walk:
                 self.emit(separator)
             self.compound_member(member, first)
             first = False
-        if len(node.order_items):
+        self.order_and_page(node.order_items, node.limit_value, node.offset_value)
+        return 0
+
+    def order_and_page(self, order_items, limit, offset):
+        """ORDER BY, LIMIT and OFFSET of a select or a compound (the counts are parameters)."""
+        if len(order_items):
             self.emit(" ORDER BY ")
-        self.items(node.order_items, ", ")
-        if node.limit_value is not None:
+        self.items(order_items, ", ")
+        if limit is not None:
             self.emit(" LIMIT ")
-            self.bind(node.limit_value)
-        if node.offset_value is not None:
-            if node.limit_value is None and c.limit_all is not None:
-                self.emit(" LIMIT " + c.limit_all)
+            self.bind(limit)
+        if offset is not None:
+            if limit is None and self.c.limit_all is not None:
+                self.emit(" LIMIT " + self.c.limit_all)
             self.emit(" OFFSET ")
-            self.bind(node.offset_value)
+            self.bind(offset)
         return 0
 
     def compound_member(self, member, first):
