@@ -10,6 +10,13 @@
             user = await db.fetch_one("SELECT id, email FROM users WHERE email = %s", ("a@example.com",))
         print(user.id, user["email"], dict(user))
 
+``execute`` returns the affected-row count as an ``int`` whose ``.lastrowid`` is the generated
+id of an inserted row (MySQL/MariaDB, SQLite; use ``RETURNING`` on PostgreSQL). Bulk inserts:
+``copy_records(table, columns, rows)`` (COPY on PostgreSQL, a batched multi-row INSERT
+elsewhere). ``fetch_objects(sql, cls=Model)`` builds instances without ``__init__`` for an ORM.
+Repeated statements are prepared on PostgreSQL after ``prepare_threshold`` runs, at most
+``statement_cache_size`` per connection (``?prepare_threshold=0&statement_cache_size=256``).
+
 Placeholders: SQL text is written in the backend's own style, and values are always bound
 parameters — ``%s`` (or ``%(name)s`` with a dict) on PostgreSQL and MySQL, ``?`` (or ``:name``)
 on SQLite; ``db.paramstyle`` says which. The query builder's compiled queries (anything with
