@@ -76,6 +76,7 @@ class DatabaseConfig:
     # prepares on first use, None never), and at most ``statement_cache_size`` of them stay
     # prepared, least recently used deallocated first (psycopg's prepared_max; 0 prepares none).
     # SQLite: ``statement_cache_size`` is sqlite3's per-connection cache of compiled statements.
+    # Behind PgBouncer in transaction mode (before 1.21), set prepare_threshold=None.
     prepare_threshold: Optional[int] = 5
     statement_cache_size: int = 128
     isolation: Optional[str] = None  # default isolation of transactions; None: the server's
