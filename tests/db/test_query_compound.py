@@ -135,6 +135,29 @@ def test_the_shape_cache_tells_set_operations_apart() -> None:
     assert len(sqls) == len(statements)
 
 
+def test_one_compiler_keeps_every_new_shape_apart() -> None:
+    from covet.db.dialects import PostgreSQLDialect
+
+    dialect = PostgreSQLDialect()  # one shape cache for all of them
+    window = func.sum(o.total).over
+    statements = [
+        select(window(order_by=o.id, rows=(-1, 0))),
+        select(window(order_by=o.id, rows=(-2, 0))),
+        select(window(order_by=o.id, range_=(-1, 0))),
+        select(window(order_by=o.id)),
+        union(ADULTS, BUYERS),
+        union_all(ADULTS, BUYERS),
+        ADULTS.with_(BUYERS.cte("b")),
+        ADULTS.with_(BUYERS.cte("c")),
+        ADULTS.with_(BUYERS.cte("b", columns=["x"])),
+        ADULTS.with_(BUYERS.cte("b", recursive=True)),
+    ]
+    first = [dialect.compile(statement).sql for statement in statements]
+    again = [dialect.compile(statement).sql for statement in statements]
+    assert first == again and len(set(first)) == len(statements)
+    assert dialect.compiler.cache_info()["hits"] == len(statements)
+
+
 # -- common table expressions ------------------------------------------------------------------
 
 
