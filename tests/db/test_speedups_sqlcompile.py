@@ -58,6 +58,8 @@ def corpus() -> list[Any]:
     """One statement or more for every node kind and dialect branch of the compiler."""
     boss = users.alias("boss")
     totals = select(o.user_id, func.sum(o.total).label("t")).group_by(o.user_id).subquery("totals")
+    counter = select(literal(1).label("n")).cte("counter", recursive=True, columns=["n"])
+    counter = counter.union_all(select(counter.c.n + 1).where(counter.c.n < 3))
     return [
         select(u.id, u.name).where(u.id == 42),
         select(users).where((u.age > 1) | ~(u.name == "x"), u.email.is_null(), u.age != None),  # noqa: E711
@@ -105,6 +107,11 @@ def corpus() -> list[Any]:
         update(users).values(name="b", age=u.age + 1).where(u.id == 1).returning(u.age),
         delete(users).where(u.id.in_([1, 2])).returning(u.id),
         u.id == 1,
+        select(u.id).union(select(o.user_id)).order_by(u.id.desc()).limit(3).offset(1),
+        select(u.id).intersect_all(select(o.user_id)).except_(select(o.id).limit(2)),
+        select(u.id).where(u.id.in_(select(o.user_id).union_all(select(o.id)))),
+        select(counter.c.n).with_(counter),
+        select(func.sum(u.age).over(order_by=u.id, rows=(None, 0)), func.count().over(range_=(-5, 5))),
     ]
 
 
@@ -186,3 +193,15 @@ def test_a_column_belongs_to_one_table(kernel):
     column._attach(kernel.TableNode("t"))
     with pytest.raises(ValueError, match="already belongs to 't'"):
         column._attach(kernel.TableNode("u"))
+
+
+def test_python_nodes_cannot_claim_a_compiled_node_kind(kernel: ModuleType) -> None:
+    class Impostor(kernel.Node):  # type: ignore[misc, name-defined]
+        __slots__ = ("name",)
+
+    node = Impostor()
+    kernel.init_node(node, kernel.K_CASE, kernel.P_ATOM, 0)  # a kind read by attribute: fine
+    assert (node.kind, node.prec) == (kernel.K_CASE, kernel.P_ATOM)
+    for kind in (kernel.K_COLUMN, kernel.K_SELECT, kernel.K_TABLE):
+        with pytest.raises(ValueError, match="belongs to a compiled node class"):
+            kernel.init_node(node, kind, kernel.P_ATOM, 0)  # would be C-cast to the wrong class
