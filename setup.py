@@ -5,7 +5,7 @@ import os
 from setuptools import setup
 
 # Keep in step with covet._speedups.COMPILED_MODULES.
-COMPILED_MODULES = ["http11", "messages", "connection", "router", "sqlcompile", "rows"]
+COMPILED_MODULES = ["http11", "messages", "connection", "router", "sqlnodes", "sqlcompile", "rows"]
 
 
 def extensions():

@@ -220,6 +220,35 @@ def sqlcompile_cases(mod: ModuleType) -> list[Case]:
     return cases(mod)
 
 
+def sqlnodes_cases(mod: ModuleType) -> list[Case]:
+    """Building nodes (what every builder call does). The compiled compiler needs the compiled
+    nodes anyway (it reads them as C structs); this shows what compiling them costs or saves."""
+    table = mod.TableNode("users")
+    columns = [mod.ColumnNode(name) for name in ("id", "name", "age")]
+    for column in columns:
+        column._attach(table)
+
+    def where() -> Any:
+        condition = mod.BoolNode(mod.OP_AND, (
+            mod.BinaryNode(mod.OP_GE, columns[2], mod.ParamNode(18)),
+            mod.NullTestNode(columns[1], True),
+            mod.InListNode(columns[0], (1, 2, 3), False, "bigint"),
+        ))
+        return condition.kind, condition.code, len(condition.items)
+
+    def statement() -> Any:
+        select = mod.SelectNode(
+            tuple(columns), (table,), mod.BinaryNode(mod.OP_EQ, columns[0], mod.ParamNode(5)),
+            order_by=(mod.OrderNode(columns[1], True),), limit=10,
+        )
+        return select.kind, select.code, len(select.columns)
+
+    return [
+        Case("three predicates ANDed (6 nodes)", where),
+        Case("SELECT with WHERE, ORDER BY, LIMIT (4 nodes)", statement),
+    ]
+
+
 def rows_cases(mod: ModuleType) -> list[Case]:
     from covet.db.records import record_class
 
@@ -259,6 +288,7 @@ CASES: dict[str, Callable[[ModuleType], list[Case]]] = {
     "messages": messages_cases,
     "connection": connection_cases,
     "router": router_cases,
+    "sqlnodes": sqlnodes_cases,
     "sqlcompile": sqlcompile_cases,
     "rows": rows_cases,
 }

@@ -15,7 +15,10 @@ import sys
 from types import ModuleType
 
 #: The modules that setup.py compiles; keep in step with ``setup.py``.
-COMPILED_MODULES: tuple[str, ...] = ("http11", "messages", "connection", "router", "sqlcompile", "rows")
+#: sqlnodes before sqlcompile, which cimports it (COVET_NO_EXTENSIONS loads them in this order).
+COMPILED_MODULES: tuple[str, ...] = (
+    "http11", "messages", "connection", "router", "sqlnodes", "sqlcompile", "rows",
+)
 
 
 def _extensions_disabled() -> bool:

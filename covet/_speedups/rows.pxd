@@ -34,6 +34,6 @@ cdef list _fill_records(object rows, type cls)
 @cython.locals(keys=tuple, out=list, t=tuple, width=Py_ssize_t, n=Py_ssize_t, i=Py_ssize_t, d=dict)
 cpdef list decode_dicts(object rows, object names)
 
-@cython.locals(keys=tuple, out=list, t=tuple, width=Py_ssize_t, i=Py_ssize_t, obj=object, new=object,
-                count=Py_ssize_t)
+@cython.locals(keys=tuple, out=list, t=tuple, width=Py_ssize_t, i=Py_ssize_t, obj=object,
+               new=object, count=Py_ssize_t)
 cpdef list decode_objects(object rows, type cls, object names)

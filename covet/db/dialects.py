@@ -20,7 +20,8 @@ import sqlite3
 from typing import TYPE_CHECKING, Final, Literal, Optional, Union
 
 if TYPE_CHECKING:
-    from covet._speedups.sqlcompile import CompiledQuery, Compiler, Node
+    from covet._speedups.sqlcompile import CompiledQuery, Compiler
+    from covet._speedups.sqlnodes import Node
 
 __all__ = [
     "Dialect",

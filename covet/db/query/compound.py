@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Optional, Union, cast
 
-from covet._speedups import sqlcompile as _k
+from covet._speedups import sqlnodes as _k
 from covet.db.query.expressions import Compilable, Exists, Node, Ordering, ScalarSelect, coerce
 from covet.db.query.nodes import CompoundNode
 from covet.db.query.select import CTE, Select, Subquery, _checked_ctes, _count

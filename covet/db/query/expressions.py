@@ -1,6 +1,6 @@
 """Expressions: values, operators, predicates and functions over columns.
 
-Every class here is a node of ``covet._speedups.sqlcompile`` (plain data the compiler reads in C)
+Every class here is a node of ``covet._speedups.sqlnodes`` (plain data the compiler reads in C)
 with Python behaviour added: ``users.c.age >= 18`` builds a ``BinaryExpression``, ``&``, ``|``
 and ``~`` combine conditions, and methods cover the rest (``in_``, ``between``, ``like``,
 ``is_null``, ``desc``, ``label`` …). Values never become SQL text: anything that is not a node is
@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from covet._speedups import sqlcompile as _k
+from covet._speedups import sqlnodes as _k
 from covet._speedups.sqlcompile import CompiledQuery
 from covet.db.dialects import (
     Dialect,

@@ -1,9 +1,9 @@
 """Query nodes that need not be compiled: the rarer expressions and the compound statements.
 
 The compiler (``covet._speedups.sqlcompile``) reads the common nodes — tables, columns,
-parameters, operators, functions, SELECT/INSERT/UPDATE/DELETE — through C structs. The nodes
-here are plain Python objects it reads by attribute: they appear in fewer statements, and
-keeping them out of the kernel keeps the kernel to the compiler's hot path. Like the kernel's
+parameters, operators, functions, SELECT/INSERT/UPDATE/DELETE, in ``covet._speedups.sqlnodes``
+— through C structs. The nodes here are plain Python objects it reads by attribute: they appear
+in fewer statements, and keeping them out of the kernels keeps those to the hot path. Like the kernel's
 nodes they are plain data; ``covet.db.query`` subclasses them with builder methods.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from covet._speedups import sqlcompile as _k
+from covet._speedups import sqlnodes as _k
 
 __all__ = [
     "BetweenNode",

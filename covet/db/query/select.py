@@ -14,7 +14,7 @@ import operator
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Optional, Union, cast
 
-from covet._speedups import sqlcompile as _k
+from covet._speedups import sqlnodes as _k
 from covet.db.dialects import check_identifier, quoted
 from covet.db.query.expressions import Compilable, Exists, Node, ScalarSelect, _conditions, and_, coerce
 from covet.db.query.nodes import CTENode
