@@ -8,6 +8,9 @@
 2. **acquire/release under contention**: 100 tasks taking a connection from a pool of 10 and
    giving it back (``async with db.connection()``), against the driver's own pool where there is
    one (psycopg_pool, aiomysql.Pool), and with leak detection (stack capture) on and off.
+3. **prepared statements**: one point query repeated on a connection, with statement reuse on
+   and off (PostgreSQL server-side prepared statements; SQLite's statement cache).
+4. **bulk insert**: 10,000 rows with ``execute_many`` against ``copy_records`` (COPY on PostgreSQL).
 
 Run: ``python -m bench.db_engine [--backends sqlite,postgresql,mysql] [--rows 10000] [--rounds 15]``.
 Servers: ``--postgresql-url`` / ``--mysql-url`` (default: the loopback ones the tests use); a
@@ -141,15 +144,10 @@ async def bench_fetch(backend: str, url: str, rows: int, rounds: int) -> dict[st
             for _ in range(3):
                 await fn()
         times: dict[str, list[float]] = {name: [] for name in forms}
-        names = list(forms)
         for i in range(rounds):
-            order = names[i % len(names):] + names[: i % len(names)]  # rotate who goes first
-            for name in order:
+            for name in rotate(list(forms), i):  # rotate who goes first
                 times[name].append(await timed(forms[name]))
-        ratios = {
-            name: statistics.median(t / r for t, r in zip(times[name], times["raw"], strict=True))
-            for name in ("records", "tuples")
-        }
+        ratios = {name: median_ratio(times[name], times["raw"]) for name in ("records", "tuples")}
         return {
             "rows": rows,
             "median_ms": {name: round(statistics.median(t) * 1000, 3) for name, t in times.items()},
@@ -160,6 +158,102 @@ async def bench_fetch(backend: str, url: str, rows: int, rounds: int) -> dict[st
         await raw.close()
         await db.execute(f"DROP TABLE IF EXISTS {TABLE}")
         await db.disconnect()
+
+
+# -- Prepared statements ------------------------------------------------------------------------
+
+POINT = f"SELECT id, name, score, flag, n FROM {TABLE} WHERE id = {{ph}}"
+
+
+def rotate(names: list[str], i: int) -> list[str]:
+    return names[i % len(names):] + names[: i % len(names)]
+
+
+def median_ratio(times: list[float], baseline: list[float]) -> float:
+    """The median of the per-round ratios (drift between rounds hits both sides alike)."""
+    return statistics.median(t / b for t, b in zip(times, baseline, strict=True))
+
+
+async def bench_prepared(backend: str, url: str, lookups: int, rounds: int) -> dict[str, Any]:
+    """The same point query ``lookups`` times on one connection, with and without statement reuse.
+
+    PostgreSQL: server-side prepared statements (prepare_threshold=0) against none
+    (prepare_threshold=None). SQLite: sqlite3's statement cache (statement_cache_size=128) against
+    none (0). MySQL has nothing to compare: aiomysql binds parameters client-side.
+    """
+    if backend == "postgresql":
+        settings = {"prepared": {"prepare_threshold": 0}, "unprepared": {"prepare_threshold": None}}
+    elif backend == "sqlite":
+        settings = {"prepared": {"statement_cache_size": 128}, "unprepared": {"statement_cache_size": 0}}
+    else:
+        return {"skipped": "aiomysql binds parameters client-side: no prepared statements to compare"}
+    sql = POINT.format(ph="?" if backend == "sqlite" else "%s")
+    dbs = {name: Database(url, pool_min_size=1, pool_max_size=1, **opts) for name, opts in settings.items()}
+    for db in dbs.values():
+        await db.connect()
+    try:
+        await fill_table(dbs["unprepared"], lookups)
+
+        async def lookups_on(db: Database) -> None:
+            async with db.connection():
+                for i in range(lookups):
+                    await db.fetch_one(sql, (i,))
+
+        for db in dbs.values():
+            await lookups_on(db)  # warm up (and prepare)
+        times: dict[str, list[float]] = {name: [] for name in dbs}
+        for i in range(rounds):
+            for name in rotate(list(dbs), i):
+                times[name].append(await timed(lambda db=dbs[name]: lookups_on(db)))
+    finally:
+        await dbs["unprepared"].execute(f"DROP TABLE IF EXISTS {TABLE}")
+        for db in dbs.values():
+            await db.disconnect()
+    return {
+        "lookups": lookups,
+        "us_per_lookup": {name: round(statistics.median(t) / lookups * 1e6, 2) for name, t in times.items()},
+        "prepared_over_unprepared": round(median_ratio(times["prepared"], times["unprepared"]), 3),
+    }
+
+
+# -- Bulk insert --------------------------------------------------------------------------------
+
+
+async def bench_bulk(backend: str, url: str, rows: int, rounds: int) -> dict[str, Any]:
+    """``rows`` rows into an empty table: ``execute_many`` against ``copy_records`` (COPY on
+    PostgreSQL; the same batched multi-row INSERT elsewhere, so there the two should match)."""
+    ph = ", ".join(["?" if backend == "sqlite" else "%s"] * 5)
+    data = [(i, f"name-{i}", i * 1.5, i % 2 == 0, i * 1_000_003) for i in range(rows)]
+    columns = ["id", "name", "score", "flag", "n"]
+    table = f"{TABLE}_bulk"
+    double = "DOUBLE PRECISION" if backend == "postgresql" else "DOUBLE"
+    async with Database(url, pool_min_size=1, pool_max_size=1) as db:
+
+        async def fresh() -> None:
+            await db.execute(f"DROP TABLE IF EXISTS {table}")
+            await db.execute(
+                f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, name VARCHAR(40), score {double},"
+                " flag BOOLEAN, n BIGINT)"
+            )
+
+        insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({ph})"
+        forms: dict[str, Callable[[], Awaitable[Any]]] = {
+            "execute_many": lambda: db.execute_many(insert, data),
+            "copy_records": lambda: db.copy_records(table, columns, data),
+        }
+        times: dict[str, list[float]] = {name: [] for name in forms}
+        try:
+            for i in range(rounds):
+                for name in rotate(list(forms), i):
+                    await fresh()
+                    times[name].append(await timed(forms[name]))
+        finally:
+            await db.execute(f"DROP TABLE IF EXISTS {table}")
+    return {
+        "rows": rows,
+        "median_ms": {name: round(statistics.median(t) * 1000, 2) for name, t in times.items()},
+        "copy_over_execute_many": round(median_ratio(times["copy_records"], times["execute_many"]), 3),
+    }
 
 
 # -- Acquire/release under contention ----------------------------------------------------------
@@ -277,12 +371,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 continue
             fetch = await bench_fetch(backend, url, args.rows, args.rounds)
             pool = await bench_pool(backend, url, args.tasks, args.per_task, max(3, args.rounds // 3))
-            report["backends"][backend] = {"fetch_all": fetch, "pool": pool}
-            print_backend(backend, fetch, pool)
+            prepared = await bench_prepared(backend, url, args.lookups, args.rounds)
+            bulk = await bench_bulk(backend, url, args.rows, max(3, args.rounds // 3))
+            report["backends"][backend] = {
+                "fetch_all": fetch, "pool": pool, "prepared": prepared, "bulk": bulk,
+            }
+            print_backend(backend, fetch, pool, prepared, bulk)
     return report
 
 
-def print_backend(backend: str, fetch: dict[str, Any], pool: dict[str, Any]) -> None:
+def print_backend(
+    backend: str, fetch: dict[str, Any], pool: dict[str, Any], prepared: dict[str, Any], bulk: dict[str, Any]
+) -> None:
     med, ratio = fetch["median_ms"], fetch["ratio_to_raw"]
     print(f"\n{backend}: fetch_all of {fetch['rows']:,} rows, medians")
     print(f"  raw driver                 {med['raw']:9.2f} ms")
@@ -292,6 +392,19 @@ def print_backend(backend: str, fetch: dict[str, Any], pool: dict[str, Any]) -> 
     print(f"  acquire/release, {pool['tasks']} tasks on a pool of {pool['pool_size']}, µs per cycle:")
     for name, value in pool["us_per_acquire_release"].items():
         print(f"    {name:28} {value:8.2f}")
+    if "skipped" in prepared:
+        print(f"  prepared statements: {prepared['skipped']}")
+    else:
+        per = prepared["us_per_lookup"]
+        print(
+            f"  point query x{prepared['lookups']}: {per['prepared']:.1f} µs prepared, "
+            f"{per['unprepared']:.1f} µs not ({prepared['prepared_over_unprepared']:.3f}×)"
+        )
+    med = bulk["median_ms"]
+    print(
+        f"  bulk insert of {bulk['rows']:,} rows: execute_many {med['execute_many']:.1f} ms, copy_records "
+        f"{med['copy_records']:.1f} ms ({bulk['copy_over_execute_many']:.3f}×)"
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -301,6 +414,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--tasks", type=int, default=100)
     parser.add_argument("--per-task", type=int, default=50)
+    parser.add_argument("--lookups", type=int, default=500)
     parser.add_argument("--postgresql-url", default=DEFAULT_URLS["postgresql"])
     parser.add_argument("--mysql-url", default=DEFAULT_URLS["mysql"])
     parser.add_argument("--no-uvloop", dest="uvloop", action="store_false")

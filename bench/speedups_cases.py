@@ -220,10 +220,75 @@ def sqlcompile_cases(mod: ModuleType) -> list[Case]:
     return cases(mod)
 
 
+def sqlnodes_cases(mod: ModuleType) -> list[Case]:
+    """Building nodes (what every builder call does). The compiled compiler needs the compiled
+    nodes anyway (it reads them as C structs); this shows what compiling them costs or saves."""
+    table = mod.TableNode("users")
+    columns = [mod.ColumnNode(name) for name in ("id", "name", "age")]
+    for column in columns:
+        column._attach(table)
+
+    def where() -> Any:
+        condition = mod.BoolNode(mod.OP_AND, (
+            mod.BinaryNode(mod.OP_GE, columns[2], mod.ParamNode(18)),
+            mod.NullTestNode(columns[1], True),
+            mod.InListNode(columns[0], (1, 2, 3), False, "bigint"),
+        ))
+        return condition.kind, condition.code, len(condition.items)
+
+    def statement() -> Any:
+        select = mod.SelectNode(
+            tuple(columns), (table,), mod.BinaryNode(mod.OP_EQ, columns[0], mod.ParamNode(5)),
+            order_by=(mod.OrderNode(columns[1], True),), limit=10,
+        )
+        return select.kind, select.code, len(select.columns)
+
+    return [
+        Case("three predicates ANDed (6 nodes)", where),
+        Case("SELECT with WHERE, ORDER BY, LIMIT (4 nodes)", statement),
+    ]
+
+
+def rows_cases(mod: ModuleType) -> list[Case]:
+    from covet.db.records import record_class
+
+    names = ("id", "name", "score", "flag", "n")
+    cls = record_class(names)
+    values = [[i, f"name-{i}", i * 1.5, i % 2 == 0, i * 1_000_003] for i in range(1000)]
+    rows = [tuple(v) for v in values]
+
+    class Loaded:
+        pass
+
+    class Slotted:
+        __slots__ = names
+
+    def in_place() -> Any:
+        fetched = mod.records_in_place(list(map(tuple, values)), cls)  # fresh rows, as a driver gives
+        return len(fetched), type(fetched[-1]).__name__, fetched[-1]
+
+    def objects(kind: type) -> Callable[[], Any]:
+        def run() -> Any:
+            built = mod.decode_objects(rows, kind, names)
+            return len(built), [getattr(built[-1], name) for name in names]
+
+        return run
+
+    return [
+        Case("records_in_place: 1,000 fresh driver rows of 5 columns", in_place),
+        Case("decode_records: 1,000 rows of 5 columns (copied)", lambda: mod.decode_records(rows, cls)[-1]),
+        Case("decode_dicts: 1,000 rows of 5 columns", lambda: mod.decode_dicts(rows, names)[-1]),
+        Case("decode_objects: 1,000 rows into a plain class", objects(Loaded)),
+        Case("decode_objects: 1,000 rows into a __slots__ class", objects(Slotted)),
+    ]
+
+
 CASES: dict[str, Callable[[ModuleType], list[Case]]] = {
     "http11": http11_cases,
     "messages": messages_cases,
     "connection": connection_cases,
     "router": router_cases,
+    "sqlnodes": sqlnodes_cases,
     "sqlcompile": sqlcompile_cases,
+    "rows": rows_cases,
 }

@@ -2,293 +2,15 @@
 
 cimport cython
 
-cpdef enum:
-    K_TABLE = 1
-    K_SUBQUERY = 2
-    K_JOIN = 3
-    K_COLUMN = 4
-    K_PARAM = 5
-    K_CONST = 6
-    K_BINARY = 7
-    K_BOOL = 8
-    K_UNARY = 9
-    K_NULL_TEST = 10
-    K_IN_LIST = 11
-    K_IN_SELECT = 12
-    K_BETWEEN = 13
-    K_LIKE = 14
-    K_FUNC = 15
-    K_WINDOW = 16
-    K_CASE = 17
-    K_CAST = 18
-    K_LABEL = 19
-    K_ORDER = 20
-    K_SCALAR = 21
-    K_EXISTS = 22
-    K_EXCLUDED = 23
-    K_SELECT = 24
-    K_INSERT = 25
-    K_UPDATE = 26
-    K_DELETE = 27
-
-cpdef enum:
-    OP_EQ = 0
-    OP_NE = 1
-    OP_LT = 2
-    OP_LE = 3
-    OP_GT = 4
-    OP_GE = 5
-    OP_ADD = 6
-    OP_SUB = 7
-    OP_MUL = 8
-    OP_DIV = 9
-    OP_MOD = 10
-    OP_CONCAT = 11
-
-cpdef enum:
-    OP_AND = 0
-    OP_OR = 1
-
-cpdef enum:
-    OP_NOT = 0
-    OP_NEG = 1
-
-cpdef enum:
-    C_NULL = 0
-    C_TRUE = 1
-    C_FALSE = 2
-    C_STAR = 3
-
-cpdef enum:
-    JOIN_INNER = 0
-    JOIN_LEFT = 1
-    JOIN_RIGHT = 2
-    JOIN_FULL = 3
-    JOIN_CROSS = 4
-
-cpdef enum:
-    LOCK_NONE = 0
-    LOCK_UPDATE = 1
-    LOCK_SHARE = 2
-
-cpdef enum:
-    WAIT_DEFAULT = 0
-    WAIT_NOWAIT = 1
-    WAIT_SKIP_LOCKED = 2
-
-cpdef enum:
-    NULLS_DEFAULT = 0
-    NULLS_FIRST = 1
-    NULLS_LAST = 2
-
-cpdef enum:
-    CONFLICT_NONE = 0
-    CONFLICT_NOTHING = 1
-    CONFLICT_UPDATE = 2
-
-cpdef enum:
-    P_OR = 1
-    P_AND = 2
-    P_NOT = 3
-    P_CMP = 4
-    P_CONCAT = 5
-    P_ADD = 6
-    P_MUL = 7
-    P_NEG = 8
-    P_ATOM = 100
+from covet._speedups.sqlnodes cimport *
+from covet._speedups.sqlnodes cimport _code
 
 cdef tuple _BINARY_SQL
-cdef tuple _BINARY_PREC
 cdef tuple _JOIN_SQL
 cdef tuple _JOIN_FEATURE
 cdef Py_ssize_t _NAMES_LIMIT
-
-
-cdef dict _CODES
-cdef object _code(long value)
-
-
-cdef class Node:
-    cdef readonly int kind
-    cdef readonly int prec
-    cdef readonly object code
-
-
-cdef class FromNode(Node):
-    cdef readonly str ref
-    cdef readonly object ref_schema
-
-
-cdef class TableNode(FromNode):
-    cdef readonly str name
-    cdef readonly object schema
-    cdef readonly object alias_name
-    cdef readonly str token
-
-
-cdef class SubqueryNode(FromNode):
-    cdef readonly SelectNode select
-    cdef readonly str name
-
-
-cdef class JoinNode(Node):
-    cdef readonly Node left
-    cdef readonly Node right
-    cdef readonly Node on
-    cdef readonly int join_type
-
-
-cdef class ColumnNode(Node):
-    cdef readonly str name
-    cdef readonly FromNode table
-    cdef readonly object sql_type
-    cdef readonly str token
-
-
-cdef class ParamNode(Node):
-    cdef readonly object value
-
-
-cdef class ConstNode(Node):
-    cdef readonly int const
-
-
-cdef class BinaryNode(Node):
-    cdef readonly int op
-    cdef readonly Node left
-    cdef readonly Node right
-
-
-cdef class BoolNode(Node):
-    cdef readonly int op
-    cdef readonly tuple items
-
-
-cdef class UnaryNode(Node):
-    cdef readonly int op
-    cdef readonly Node operand
-
-
-cdef class NullTestNode(Node):
-    cdef readonly Node operand
-    cdef readonly bint negate
-
-
-cdef class InListNode(Node):
-    cdef readonly Node operand
-    cdef readonly tuple values
-    cdef readonly bint negate
-    cdef readonly object array_type
-
-
-cdef class InSelectNode(Node):
-    cdef readonly Node operand
-    cdef readonly SelectNode select
-    cdef readonly bint negate
-
-
-cdef class BetweenNode(Node):
-    cdef readonly Node operand
-    cdef readonly Node low
-    cdef readonly Node high
-    cdef readonly bint negate
-
-
-cdef class LikeNode(Node):
-    cdef readonly Node operand
-    cdef readonly Node pattern
-    cdef readonly Node escape
-    cdef readonly bint negate
-    cdef readonly bint case_insensitive
-
-
-cdef class FuncNode(Node):
-    cdef readonly str name
-    cdef readonly tuple args
-    cdef readonly bint distinct
-    cdef readonly Node filter_clause
-
-
-cdef class WindowNode(Node):
-    cdef readonly FuncNode func
-    cdef readonly tuple partition_by
-    cdef readonly tuple order_by
-
-
-cdef class CaseNode(Node):
-    cdef readonly tuple whens
-    cdef readonly Node else_
-
-
-cdef class CastNode(Node):
-    cdef readonly Node operand
-    cdef readonly str type_name
-
-
-cdef class LabelNode(Node):
-    cdef readonly Node element
-    cdef readonly str name
-
-
-cdef class OrderNode(Node):
-    cdef readonly Node element
-    cdef readonly bint desc
-    cdef readonly int nulls
-
-
-cdef class ScalarNode(Node):
-    cdef readonly SelectNode select
-
-
-cdef class ExistsNode(Node):
-    cdef readonly SelectNode select
-
-
-cdef class ExcludedNode(Node):
-    cdef readonly str name
-
-
-cdef class SelectNode(Node):
-    cdef readonly tuple columns
-    cdef readonly tuple froms
-    cdef readonly Node where_clause
-    cdef readonly tuple group_items
-    cdef readonly Node having_clause
-    cdef readonly tuple order_items
-    cdef readonly object limit_value
-    cdef readonly object offset_value
-    cdef readonly bint is_distinct
-    cdef readonly int lock
-    cdef readonly int lock_wait
-    cdef readonly tuple lock_of
-
-
-cdef class InsertNode(Node):
-    cdef readonly TableNode table
-    cdef readonly tuple columns
-    cdef readonly tuple rows
-    cdef readonly bint raw_rows
-    cdef readonly SelectNode select
-    cdef readonly int conflict
-    cdef readonly tuple conflict_target
-    cdef readonly tuple set_names
-    cdef readonly tuple set_values
-    cdef readonly Node conflict_where
-    cdef readonly tuple returning_items
-
-
-cdef class UpdateNode(Node):
-    cdef readonly TableNode table
-    cdef readonly tuple set_names
-    cdef readonly tuple set_values
-    cdef readonly Node where_clause
-    cdef readonly tuple returning_items
-
-
-cdef class DeleteNode(Node):
-    cdef readonly TableNode table
-    cdef readonly Node where_clause
-    cdef readonly tuple returning_items
+cdef tuple _SET_SQL
+cdef tuple _FRAME_SQL
 
 
 @cython.final
@@ -300,6 +22,7 @@ cdef class CompiledQuery:
 
 @cython.locals(query=CompiledQuery)
 cdef CompiledQuery _compiled(str sql, tuple params)
+cdef str _frame_bound(object offset, bint start)
 
 
 @cython.final
@@ -338,6 +61,10 @@ cdef class Compiler:
     cdef str false_sql
     cdef object limit_all
     cdef str default_values
+    cdef bint ctes
+    cdef bint intersect_except
+    cdef bint set_op_all
+    cdef bint compound_parens
     cdef dict cache
     cdef readonly Py_ssize_t cache_size
     cdef Py_ssize_t clock
@@ -393,11 +120,11 @@ cdef class _Walk:
     @cython.locals(operand=Node)
     cdef int visit_null_test(self, NullTestNode node) except -1
     cdef int visit_label(self, LabelNode node) except -1
-    cdef int visit_cast(self, CastNode node) except -1
+    cdef int visit_cast(self, object node) except -1
     @cython.locals(operand=Node)
-    cdef int visit_in_select(self, InSelectNode node) except -1
-    cdef int visit_scalar(self, ScalarNode node) except -1
-    cdef int visit_exists(self, ExistsNode node) except -1
+    cdef int visit_in_select(self, object node) except -1
+    cdef int visit_scalar(self, object node) except -1
+    cdef int visit_exists(self, object node) except -1
     @cython.locals(op=int, prec=int, left=Node, right=Node)
     cdef int visit_binary(self, BinaryNode node) except -1
     @cython.locals(prec=int, items=tuple, first=bint, item=Node)
@@ -408,19 +135,19 @@ cdef class _Walk:
     cdef int visit_const(self, ConstNode node) except -1
     @cython.locals(values=tuple, operand=Node, n=Py_ssize_t, first=bint)
     cdef int visit_in_list(self, InListNode node) except -1
-    cdef int visit_between(self, BetweenNode node) except -1
+    cdef int visit_between(self, object node) except -1
     @cython.locals(operand=Node, pattern=Node)
     cdef int visit_like(self, LikeNode node) except -1
     @cython.locals(args=tuple, condition=Node, arg=Node)
     cdef int visit_func(self, FuncNode node) except -1
-    @cython.locals(partition_by=tuple, order_by=tuple)
-    cdef int visit_window(self, WindowNode node) except -1
+    @cython.locals(partition_by=tuple, order_by=tuple, mode=int, frame=str)
+    cdef int visit_window(self, object node) except -1
     @cython.locals(whens=tuple, i=Py_ssize_t, n=Py_ssize_t)
-    cdef int visit_case(self, CaseNode node) except -1
+    cdef int visit_case(self, object node) except -1
     @cython.locals(element=Node, nulls=int)
     cdef int visit_order(self, OrderNode node) except -1
     @cython.locals(name=str, style=int)
-    cdef int visit_excluded(self, ExcludedNode node) except -1
+    cdef int visit_excluded(self, object node) except -1
 
     @cython.locals(label=LabelNode)
     cdef int select_item(self, Node node) except -1
@@ -432,6 +159,13 @@ cdef class _Walk:
     cdef int sub_from(self, Node node, bint paren) except -1
     @cython.locals(froms=tuple, first=bint, item=Node)
     cdef int visit_select(self, SelectNode node) except -1
+    @cython.locals(c=Compiler, recursive=bint, first=bint, names=tuple)
+    cdef int visit_with(self, tuple ctes) except -1
+    @cython.locals(c=Compiler, selects=tuple, op=int, separator=str, first=bint, member=Node)
+    cdef int visit_compound(self, object node) except -1
+    cdef int order_and_page(self, tuple order_items, object limit, object offset) except -1
+    @cython.locals(select=SelectNode, plain=bint)
+    cdef int compound_member(self, Node member, bint first) except -1
     @cython.locals(lock_of=tuple, wait=int, c=Compiler, first=bint, table=TableNode)
     cdef int visit_lock(self, SelectNode node) except -1
     cdef int returning(self, tuple items, bint supported, str verb) except -1

@@ -1,8 +1,7 @@
 """Compile query-builder trees to SQL text and bound parameters, per dialect, with a shape cache.
 
-The node classes here are plain data: a ``kind`` (which node), ``prec`` (how tightly it binds)
-and ``code`` (its kind with the flags that change its SQL: operator, NOT, DESC …), set once in
-``__init__``. ``covet.db.query`` subclasses them to add Python operators and builder methods.
+The nodes are in ``covet._speedups.sqlnodes`` (read here through their C structs) and, for the
+rarer kinds, ``covet.db.query.nodes`` (read by attribute).
 
 A ``Compiler`` belongs to one dialect. ``compile(node)`` walks the tree once with a ``_Walk``,
 which visits one node kind per method and, in the same order, appends the node's shape to a key,
@@ -23,489 +22,16 @@ One source for both modes: ``sqlcompile.pxd`` types it for Cython; interpreted, 
 import cython
 
 if not cython.compiled:
-    # Node kinds (cpdef enums in the .pxd when compiled).
-    K_TABLE = 1
-    K_SUBQUERY = 2
-    K_JOIN = 3
-    K_COLUMN = 4
-    K_PARAM = 5
-    K_CONST = 6
-    K_BINARY = 7
-    K_BOOL = 8
-    K_UNARY = 9
-    K_NULL_TEST = 10
-    K_IN_LIST = 11
-    K_IN_SELECT = 12
-    K_BETWEEN = 13
-    K_LIKE = 14
-    K_FUNC = 15
-    K_WINDOW = 16
-    K_CASE = 17
-    K_CAST = 18
-    K_LABEL = 19
-    K_ORDER = 20
-    K_SCALAR = 21
-    K_EXISTS = 22
-    K_EXCLUDED = 23
-    K_SELECT = 24
-    K_INSERT = 25
-    K_UPDATE = 26
-    K_DELETE = 27
-    # Binary operators.
-    OP_EQ = 0
-    OP_NE = 1
-    OP_LT = 2
-    OP_LE = 3
-    OP_GT = 4
-    OP_GE = 5
-    OP_ADD = 6
-    OP_SUB = 7
-    OP_MUL = 8
-    OP_DIV = 9
-    OP_MOD = 10
-    OP_CONCAT = 11
-    # Boolean and unary operators.
-    OP_AND = 0
-    OP_OR = 1
-    OP_NOT = 0
-    OP_NEG = 1
-    # Constants.
-    C_NULL = 0
-    C_TRUE = 1
-    C_FALSE = 2
-    C_STAR = 3
-    # Joins.
-    JOIN_INNER = 0
-    JOIN_LEFT = 1
-    JOIN_RIGHT = 2
-    JOIN_FULL = 3
-    JOIN_CROSS = 4
-    # Row locks (SELECT ... FOR UPDATE) and how they wait.
-    LOCK_NONE = 0
-    LOCK_UPDATE = 1
-    LOCK_SHARE = 2
-    WAIT_DEFAULT = 0
-    WAIT_NOWAIT = 1
-    WAIT_SKIP_LOCKED = 2
-    # ORDER BY ... NULLS.
-    NULLS_DEFAULT = 0
-    NULLS_FIRST = 1
-    NULLS_LAST = 2
-    # Upserts.
-    CONFLICT_NONE = 0
-    CONFLICT_NOTHING = 1
-    CONFLICT_UPDATE = 2
-    # Precedence: a child binding less tightly than its parent is parenthesised.
-    P_OR = 1
-    P_AND = 2
-    P_NOT = 3
-    P_CMP = 4
-    P_CONCAT = 5
-    P_ADD = 6
-    P_MUL = 7
-    P_NEG = 8
-    P_ATOM = 100
+    # Interpreted, the names the .pxd cimports from sqlnodes when compiled.
+    from covet._speedups.sqlnodes import *
+    from covet._speedups.sqlnodes import _code
 
 _BINARY_SQL = (" = ", " <> ", " < ", " <= ", " > ", " >= ", " + ", " - ", " * ", " / ", " % ", " || ")
-_BINARY_PREC = (P_CMP, P_CMP, P_CMP, P_CMP, P_CMP, P_CMP, P_ADD, P_ADD, P_MUL, P_MUL, P_MUL, P_CONCAT)
 _JOIN_SQL = (" JOIN ", " LEFT JOIN ", " RIGHT JOIN ", " FULL JOIN ", " CROSS JOIN ")
 _JOIN_FEATURE = ("", "", "RIGHT JOIN", "FULL JOIN", "")
 _NAMES_LIMIT = 8192  # identifiers memoised per compiler before the memo starts over
-
-
-# -- nodes -------------------------------------------------------------------------------------
-
-_CODES = {}
-
-
-def _code(value):
-    """``value`` as one shared int object, so shape keys hold (and compare) the same objects.
-
-    PERF: a node's code goes into every shape key; an int above 256 would otherwise be a new
-    object each time it is appended, and each key comparison a value comparison.
-    """
-    code = _CODES.get(value)
-    if code is None:
-        code = _CODES[value] = value
-    return code
-
-
-
-class Node:
-    """Base of every query node."""
-
-    __slots__ = ("kind", "prec", "code")
-
-
-class FromNode(Node):
-    """Something a FROM clause names and columns are qualified by: a table or an aliased subquery."""
-
-    __slots__ = ("ref", "ref_schema")
-
-
-class TableNode(FromNode):
-    __slots__ = ("name", "schema", "alias_name", "token")
-
-    def __init__(self, name, schema=None, alias=None):
-        self.kind = K_TABLE
-        self.prec = P_ATOM
-        self.code = _code(K_TABLE << 8)
-        self.name = name
-        self.schema = schema
-        self.alias_name = alias
-        self.ref = name if alias is None else alias
-        self.ref_schema = schema if alias is None else None
-        self.token = "t\0%s\0%s\0%s" % (schema or "", name, alias or "")
-
-
-class SubqueryNode(FromNode):
-    __slots__ = ("select", "name")
-
-    def __init__(self, select, name):
-        self.kind = K_SUBQUERY
-        self.prec = P_ATOM
-        self.code = _code(K_SUBQUERY << 8)
-        self.select = select
-        self.name = name
-        self.ref = name
-        self.ref_schema = None
-
-
-class JoinNode(Node):
-    __slots__ = ("left", "right", "on", "join_type")
-
-    def __init__(self, left, right, on, join_type):
-        self.kind = K_JOIN
-        self.prec = P_ATOM
-        self.code = _code(K_JOIN << 8 | join_type << 1 | (on is not None))
-        self.left = left
-        self.right = right
-        self.on = on
-        self.join_type = join_type
-
-
-class ColumnNode(Node):
-    __slots__ = ("name", "table", "sql_type", "token")
-
-    def __init__(self, name, sql_type=None):
-        self.kind = K_COLUMN
-        self.prec = P_ATOM
-        self.code = _code(K_COLUMN << 8)
-        self.name = name
-        self.table = None
-        self.sql_type = sql_type
-        self.token = "c\0\0\0" + name
-
-    def _attach(self, table):
-        """Make ``table`` (a table, alias or subquery) the one this column is qualified by."""
-        if self.table is not None:
-            raise ValueError(f"column {self.name!r} already belongs to {self.table.ref!r}")
-        self.table = table
-        self.token = "c\0%s\0%s\0%s" % (table.ref_schema or "", table.ref, self.name)
-
-
-class ParamNode(Node):
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.kind = K_PARAM
-        self.prec = P_ATOM
-        self.code = _code(K_PARAM << 8)
-        self.value = value
-
-
-class ConstNode(Node):
-    __slots__ = ("const",)
-
-    def __init__(self, const):
-        self.kind = K_CONST
-        self.prec = P_ATOM
-        self.code = _code(K_CONST << 8 | const)
-        self.const = const
-
-
-class BinaryNode(Node):
-    __slots__ = ("op", "left", "right")
-
-    def __init__(self, op, left, right):
-        self.kind = K_BINARY
-        self.prec = _BINARY_PREC[op]
-        self.code = _code(K_BINARY << 8 | op)
-        self.op = op
-        self.left = left
-        self.right = right
-
-
-class BoolNode(Node):
-    __slots__ = ("op", "items")
-
-    def __init__(self, op, items):
-        self.kind = K_BOOL
-        self.prec = P_AND if op == OP_AND else P_OR
-        self.code = _code(K_BOOL << 8 | op)
-        self.op = op
-        self.items = items
-
-
-class UnaryNode(Node):
-    __slots__ = ("op", "operand")
-
-    def __init__(self, op, operand):
-        self.kind = K_UNARY
-        self.prec = P_NOT if op == OP_NOT else P_NEG
-        self.code = _code(K_UNARY << 8 | op)
-        self.op = op
-        self.operand = operand
-
-
-class NullTestNode(Node):
-    __slots__ = ("operand", "negate")
-
-    def __init__(self, operand, negate):
-        self.kind = K_NULL_TEST
-        self.prec = P_CMP
-        self.code = _code(K_NULL_TEST << 8 | negate)
-        self.operand = operand
-        self.negate = negate
-
-
-class InListNode(Node):
-    """``operand IN (values)``; ``array_type`` names the SQL type of the values when they can be
-    sent as one array parameter (``= ANY(%s::bigint[])``) to dialects that prefer that."""
-
-    __slots__ = ("operand", "values", "negate", "array_type")
-
-    def __init__(self, operand, values, negate, array_type=None):
-        self.kind = K_IN_LIST
-        self.prec = P_CMP
-        self.code = _code(K_IN_LIST << 8 | negate)
-        self.operand = operand
-        self.values = values
-        self.negate = negate
-        self.array_type = array_type
-
-
-class InSelectNode(Node):
-    __slots__ = ("operand", "select", "negate")
-
-    def __init__(self, operand, select, negate):
-        self.kind = K_IN_SELECT
-        self.prec = P_CMP
-        self.code = _code(K_IN_SELECT << 8 | negate)
-        self.operand = operand
-        self.select = select
-        self.negate = negate
-
-
-class BetweenNode(Node):
-    __slots__ = ("operand", "low", "high", "negate")
-
-    def __init__(self, operand, low, high, negate):
-        self.kind = K_BETWEEN
-        self.prec = P_CMP
-        self.code = _code(K_BETWEEN << 8 | negate)
-        self.operand = operand
-        self.low = low
-        self.high = high
-        self.negate = negate
-
-
-class LikeNode(Node):
-    __slots__ = ("operand", "pattern", "escape", "negate", "case_insensitive")
-
-    def __init__(self, operand, pattern, escape, negate, case_insensitive):
-        self.kind = K_LIKE
-        self.prec = P_CMP
-        self.code = _code(K_LIKE << 8 | negate | case_insensitive << 1 | (escape is not None) << 2)
-        self.operand = operand
-        self.pattern = pattern
-        self.escape = escape
-        self.negate = negate
-        self.case_insensitive = case_insensitive
-
-
-class FuncNode(Node):
-    __slots__ = ("name", "args", "distinct", "filter_clause")
-
-    def __init__(self, name, args, distinct=False, filter_clause=None):
-        self.kind = K_FUNC
-        self.prec = P_ATOM
-        self.code = _code(K_FUNC << 8 | distinct | (filter_clause is not None) << 1)
-        self.name = name
-        self.args = args
-        self.distinct = distinct
-        self.filter_clause = filter_clause
-
-
-class WindowNode(Node):
-    __slots__ = ("func", "partition_by", "order_by")
-
-    def __init__(self, func, partition_by, order_by):
-        self.kind = K_WINDOW
-        self.prec = P_ATOM
-        self.code = _code(K_WINDOW << 8)
-        self.func = func
-        self.partition_by = partition_by
-        self.order_by = order_by
-
-
-class CaseNode(Node):
-    """``CASE WHEN c1 THEN r1 … ELSE e END``; ``whens`` is flat: (c1, r1, c2, r2, …)."""
-
-    __slots__ = ("whens", "else_")
-
-    def __init__(self, whens, else_=None):
-        self.kind = K_CASE
-        self.prec = P_ATOM
-        self.code = _code(K_CASE << 8 | (else_ is not None))
-        self.whens = whens
-        self.else_ = else_
-
-
-class CastNode(Node):
-    __slots__ = ("operand", "type_name")
-
-    def __init__(self, operand, type_name):
-        self.kind = K_CAST
-        self.prec = P_ATOM
-        self.code = _code(K_CAST << 8)
-        self.operand = operand
-        self.type_name = type_name
-
-
-class LabelNode(Node):
-    """``element AS name`` in a select list; elsewhere (ORDER BY, GROUP BY) just ``name``."""
-
-    __slots__ = ("element", "name")
-
-    def __init__(self, element, name):
-        self.kind = K_LABEL
-        self.prec = P_ATOM
-        self.code = _code(K_LABEL << 8)
-        self.element = element
-        self.name = name
-
-
-class OrderNode(Node):
-    __slots__ = ("element", "desc", "nulls")
-
-    def __init__(self, element, desc, nulls=NULLS_DEFAULT):
-        self.kind = K_ORDER
-        self.prec = P_ATOM
-        self.code = _code(K_ORDER << 8 | desc | nulls << 1)
-        self.element = element
-        self.desc = desc
-        self.nulls = nulls
-
-
-class ScalarNode(Node):
-    """A select used as a value: ``(SELECT …)``."""
-
-    __slots__ = ("select",)
-
-    def __init__(self, select):
-        self.kind = K_SCALAR
-        self.prec = P_ATOM
-        self.code = _code(K_SCALAR << 8)
-        self.select = select
-
-
-class ExistsNode(Node):
-    __slots__ = ("select",)
-
-    def __init__(self, select):
-        self.kind = K_EXISTS
-        self.prec = P_ATOM
-        self.code = _code(K_EXISTS << 8)
-        self.select = select
-
-
-class ExcludedNode(Node):
-    """In an upsert's SET: the value the conflicting INSERT proposed for column ``name``."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.kind = K_EXCLUDED
-        self.prec = P_ATOM
-        self.code = _code(K_EXCLUDED << 8)
-        self.name = name
-
-
-class SelectNode(Node):
-    __slots__ = ("columns", "froms", "where_clause", "group_items", "having_clause", "order_items",
-                 "limit_value", "offset_value", "is_distinct", "lock", "lock_wait", "lock_of")
-
-    def __init__(self, columns, froms=(), where=None, group_by=(), having=None, order_by=(),
-                 limit=None, offset=None, distinct=False, lock=LOCK_NONE, lock_wait=WAIT_DEFAULT,
-                 lock_of=()):
-        self.kind = K_SELECT
-        self.prec = P_ATOM
-        self.code = _code(K_SELECT << 16 | distinct | (where is not None) << 1 | (having is not None) << 2
-                     | (limit is not None) << 3 | (offset is not None) << 4 | lock << 5 | lock_wait << 7)
-        self.columns = columns
-        self.froms = froms
-        self.where_clause = where
-        self.group_items = group_by
-        self.having_clause = having
-        self.order_items = order_by
-        self.limit_value = limit
-        self.offset_value = offset
-        self.is_distinct = distinct
-        self.lock = lock
-        self.lock_wait = lock_wait
-        self.lock_of = lock_of
-
-
-class InsertNode(Node):
-    """``rows`` holds tuples of plain values when ``raw_rows``, else tuples of nodes."""
-
-    __slots__ = ("table", "columns", "rows", "raw_rows", "select", "conflict", "conflict_target",
-                 "set_names", "set_values", "conflict_where", "returning_items")
-
-    def __init__(self, table, columns, rows=(), raw_rows=True, select=None, conflict=CONFLICT_NONE,
-                 conflict_target=(), set_names=(), set_values=(), conflict_where=None, returning=()):
-        self.kind = K_INSERT
-        self.prec = P_ATOM
-        self.code = _code(K_INSERT << 16 | raw_rows | (select is not None) << 1 | conflict << 2
-                     | (conflict_where is not None) << 4)
-        self.table = table
-        self.columns = columns
-        self.rows = rows
-        self.raw_rows = raw_rows
-        self.select = select
-        self.conflict = conflict
-        self.conflict_target = conflict_target
-        self.set_names = set_names
-        self.set_values = set_values
-        self.conflict_where = conflict_where
-        self.returning_items = returning
-
-
-class UpdateNode(Node):
-    __slots__ = ("table", "set_names", "set_values", "where_clause", "returning_items")
-
-    def __init__(self, table, set_names, set_values, where=None, returning=()):
-        self.kind = K_UPDATE
-        self.prec = P_ATOM
-        self.code = _code(K_UPDATE << 8 | (where is not None))
-        self.table = table
-        self.set_names = set_names
-        self.set_values = set_values
-        self.where_clause = where
-        self.returning_items = returning
-
-
-class DeleteNode(Node):
-    __slots__ = ("table", "where_clause", "returning_items")
-
-    def __init__(self, table, where=None, returning=()):
-        self.kind = K_DELETE
-        self.prec = P_ATOM
-        self.code = _code(K_DELETE << 8 | (where is not None))
-        self.table = table
-        self.where_clause = where
-        self.returning_items = returning
+_SET_SQL = (" UNION ", " INTERSECT ", " EXCEPT ")
+_FRAME_SQL = ("", " ROWS BETWEEN ", " RANGE BETWEEN ")
 
 
 # -- the result ----------------------------------------------------------------------------------
@@ -534,6 +60,15 @@ def _compiled(sql, params):
     return query
 
 
+def _frame_bound(offset, start):
+    """A window frame bound: None is UNBOUNDED, 0 CURRENT ROW, -n n PRECEDING, n n FOLLOWING."""
+    if offset is None:
+        return "UNBOUNDED PRECEDING" if start else "UNBOUNDED FOLLOWING"
+    if offset == 0:
+        return "CURRENT ROW"
+    return str(-offset) + " PRECEDING" if offset < 0 else str(offset) + " FOLLOWING"
+
+
 # -- the compiler --------------------------------------------------------------------------------
 
 
@@ -553,8 +88,9 @@ class Compiler:
                  "join_ok", "ilike", "filter_clause", "nulls_ordering", "window_functions",
                  "on_conflict", "excluded_style", "upsert_where", "for_update", "for_update_of",
                  "nowait", "skip_locked", "for_share_sql", "concat_operator", "in_array", "true_sql",
-                 "false_sql", "limit_all", "default_values", "cache", "cache_size", "clock", "hits",
-                 "misses", "names", "columns", "tables")
+                 "false_sql", "limit_all", "default_values", "ctes", "intersect_except", "set_op_all",
+                 "compound_parens", "cache", "cache_size", "clock", "hits", "misses", "names", "columns",
+                 "tables")
 
     def __init__(self, dialect, cache_size=1024):
         self.dialect = dialect
@@ -589,6 +125,10 @@ class Compiler:
         self.false_sql = dialect.false_sql
         self.limit_all = dialect.limit_all_sql
         self.default_values = " " + dialect.default_values_sql
+        self.ctes = dialect.supports_ctes
+        self.intersect_except = dialect.supports_intersect_except
+        self.set_op_all = dialect.supports_intersect_except_all
+        self.compound_parens = dialect.supports_parenthesized_compound_members
         self.cache = {}
         self.cache_size = cache_size
         self.clock = 0
@@ -719,6 +259,7 @@ class _Walk:
     def visit(self, node):
         # PERF: only a class's own __init__ sets its (read-only) kind, so the kind names the class
         # and, compiled, the cast can skip a subtype check per node. Interpreted, nodes pass as is.
+        # The rarer kinds are Python classes (covet.db.query.nodes), read by attribute.
         kind = node.kind
         if kind == K_COLUMN:
             self.visit_column(cython.cast(ColumnNode, node) if cython.compiled else node)
@@ -741,7 +282,7 @@ class _Walk:
         elif kind == K_UNARY:
             self.visit_unary(cython.cast(UnaryNode, node) if cython.compiled else node)
         elif kind == K_BETWEEN:
-            self.visit_between(cython.cast(BetweenNode, node) if cython.compiled else node)
+            self.visit_between(node)
         elif kind == K_LABEL:
             self.visit_label(cython.cast(LabelNode, node) if cython.compiled else node)
         elif kind == K_ORDER:
@@ -749,26 +290,28 @@ class _Walk:
         elif kind == K_SELECT:
             self.visit_select(cython.cast(SelectNode, node) if cython.compiled else node)
         elif kind == K_IN_SELECT:
-            self.visit_in_select(cython.cast(InSelectNode, node) if cython.compiled else node)
+            self.visit_in_select(node)
         elif kind == K_SCALAR:
-            self.visit_scalar(cython.cast(ScalarNode, node) if cython.compiled else node)
+            self.visit_scalar(node)
         elif kind == K_EXISTS:
-            self.visit_exists(cython.cast(ExistsNode, node) if cython.compiled else node)
+            self.visit_exists(node)
         elif kind == K_CASE:
-            self.visit_case(cython.cast(CaseNode, node) if cython.compiled else node)
+            self.visit_case(node)
         elif kind == K_CAST:
-            self.visit_cast(cython.cast(CastNode, node) if cython.compiled else node)
+            self.visit_cast(node)
         elif kind == K_WINDOW:
-            self.visit_window(cython.cast(WindowNode, node) if cython.compiled else node)
+            self.visit_window(node)
         elif kind == K_EXCLUDED:
-            self.visit_excluded(cython.cast(ExcludedNode, node) if cython.compiled else node)
+            self.visit_excluded(node)
         elif kind == K_INSERT:
             self.visit_insert(cython.cast(InsertNode, node) if cython.compiled else node)
         elif kind == K_UPDATE:
             self.visit_update(cython.cast(UpdateNode, node) if cython.compiled else node)
         elif kind == K_DELETE:
             self.visit_delete(cython.cast(DeleteNode, node) if cython.compiled else node)
-        elif kind in (K_TABLE, K_SUBQUERY, K_JOIN):
+        elif kind == K_COMPOUND:
+            self.visit_compound(node)
+        elif kind in (K_TABLE, K_SUBQUERY, K_JOIN, K_CTE):
             self.visit_from(node)
         else:
             raise TypeError(f"cannot compile {node!r}: not a query node")
@@ -868,21 +411,21 @@ class _Walk:
         self.key.append(node.code)
         self.sub(operand, operand.prec <= P_CMP)
         self.emit(" NOT IN (" if node.negate else " IN (")
-        self.visit_select(node.select)
+        self.visit(node.select)
         self.emit(")")
         return 0
 
     def visit_scalar(self, node):
         self.key.append(node.code)
         self.emit("(")
-        self.visit_select(node.select)
+        self.visit(node.select)
         self.emit(")")
         return 0
 
     def visit_exists(self, node):
         self.key.append(node.code)
         self.emit("EXISTS (")
-        self.visit_select(node.select)
+        self.visit(node.select)
         self.emit(")")
         return 0
 
@@ -1061,6 +604,16 @@ class _Walk:
         if len(order_by):
             self.emit(" ORDER BY " if len(partition_by) else "ORDER BY ")
         self.items(order_by, ", ")
+        mode = node.frame_mode
+        if mode != FRAME_NONE:
+            self.key.append(node.frame_start)
+            self.key.append(node.frame_end)
+            if self.render:
+                frame = _FRAME_SQL[mode]
+                self.parts.append(frame if len(partition_by) or len(order_by) else frame[1:])
+                self.parts.append(_frame_bound(node.frame_start, True))
+                self.parts.append(" AND ")
+                self.parts.append(_frame_bound(node.frame_end, False))
         self.emit(")")
         return 0
 
@@ -1162,10 +715,15 @@ class _Walk:
             self.key.append(subquery.code)
             self.key.append(subquery.name)
             self.emit("(")
-            self.visit_select(subquery.select)
+            self.visit(subquery.select)
             if self.render:
                 self.parts.append(") AS ")
                 self.parts.append(self.c.ident(subquery.name))
+        elif kind == K_CTE:
+            self.key.append(node.code)
+            self.key.append(node.name)
+            if self.render:
+                self.parts.append(self.c.ident(node.name))
         else:
             raise TypeError(f"cannot select FROM {node!r}: expected a table, a join or a subquery")
         return 0
@@ -1179,6 +737,8 @@ class _Walk:
     def visit_select(self, node):
         froms = node.froms
         self.key.append(node.code)
+        if len(node.ctes):
+            self.visit_with(node.ctes)
         self.emit("SELECT DISTINCT " if node.is_distinct else "SELECT ")
         self.select_items(node.columns)
         self.key.append(len(froms))
@@ -1199,19 +759,103 @@ class _Walk:
         if node.having_clause is not None:
             self.emit(" HAVING ")
             self.visit(node.having_clause)
-        if len(node.order_items):
-            self.emit(" ORDER BY ")
-        self.items(node.order_items, ", ")
-        if node.limit_value is not None:
-            self.emit(" LIMIT ")
-            self.bind(node.limit_value)
-        if node.offset_value is not None:
-            if node.limit_value is None and self.c.limit_all is not None:
-                self.emit(" LIMIT " + self.c.limit_all)
-            self.emit(" OFFSET ")
-            self.bind(node.offset_value)
+        self.order_and_page(node.order_items, node.limit_value, node.offset_value)
         if node.lock != LOCK_NONE:
             self.visit_lock(node)
+        return 0
+
+    def visit_with(self, ctes):
+        c = self.c
+        self.key.append(len(ctes))
+        if self.render:
+            if not c.ctes:
+                raise self.unsupported("WITH (common table expressions)")
+            recursive = False
+            for cte in ctes:
+                recursive = recursive or cte.recursive
+            self.parts.append("WITH RECURSIVE " if recursive else "WITH ")
+        first = True
+        for cte in ctes:
+            self.key.append(cte.code)
+            self.key.append(cte.name)
+            if self.render:
+                if not first:
+                    self.parts.append(", ")
+                self.parts.append(c.ident(cte.name))
+            first = False
+            names = cte.column_names
+            if len(names):
+                self.emit(" (")
+                self.names(names)
+                self.emit(")")
+            else:
+                self.key.append(0)
+            self.emit(" AS (")
+            self.visit(cte.select)
+            self.emit(")")
+        self.emit(" ")
+        return 0
+
+    def visit_compound(self, node):
+        c = self.c
+        selects = node.selects
+        op = node.op
+        self.key.append(node.code)
+        self.key.append(len(selects))
+        if len(node.ctes):
+            self.visit_with(node.ctes)
+        if self.render:
+            if op != SET_UNION and not c.intersect_except:
+                raise self.unsupported("INTERSECT and EXCEPT")
+            if node.is_all and op != SET_UNION and not c.set_op_all:
+                raise self.unsupported("INTERSECT ALL and EXCEPT ALL")
+        separator = _SET_SQL[op] + "ALL " if node.is_all else _SET_SQL[op]
+        first = True
+        for member in selects:
+            if not first:
+                self.emit(separator)
+            self.compound_member(member, first)
+            first = False
+        self.order_and_page(node.order_items, node.limit_value, node.offset_value)
+        return 0
+
+    def order_and_page(self, order_items, limit, offset):
+        """ORDER BY, LIMIT and OFFSET of a select or a compound (the counts are parameters)."""
+        if len(order_items):
+            self.emit(" ORDER BY ")
+        self.items(order_items, ", ")
+        if limit is not None:
+            self.emit(" LIMIT ")
+            self.bind(limit)
+        if offset is not None:
+            if limit is None and self.c.limit_all is not None:
+                self.emit(" LIMIT " + self.c.limit_all)
+            self.emit(" OFFSET ")
+            self.bind(offset)
+        return 0
+
+    def compound_member(self, member, first):
+        """A member of UNION/INTERSECT/EXCEPT: bare when it can be, else in parentheses.
+
+        A member with its own ORDER BY, LIMIT, OFFSET, row lock or WITH, or a nested compound,
+        needs parentheses. SQLite has none: there a nested compound may only come first, where
+        its left-to-right evaluation needs none."""
+        if member.kind == K_SELECT:
+            select = cython.cast(SelectNode, member) if cython.compiled else member
+            plain = (len(select.order_items) == 0 and select.limit_value is None
+                     and select.offset_value is None and select.lock == LOCK_NONE and len(select.ctes) == 0)
+        elif member.kind == K_COMPOUND:
+            plain = (first and not self.c.compound_parens and len(member.order_items) == 0
+                     and member.limit_value is None and member.offset_value is None and len(member.ctes) == 0)
+        else:
+            raise TypeError(f"a compound select combines selects, not {member!r}")
+        if plain:
+            return self.visit(member)
+        if self.render and not self.c.compound_parens:
+            raise self.unsupported("a parenthesized member of UNION/INTERSECT/EXCEPT")
+        self.emit("(")
+        self.visit(member)
+        self.emit(")")
         return 0
 
     def visit_lock(self, node):

@@ -10,6 +10,13 @@
             user = await db.fetch_one("SELECT id, email FROM users WHERE email = %s", ("a@example.com",))
         print(user.id, user["email"], dict(user))
 
+``execute`` returns the affected-row count as an ``int`` whose ``.lastrowid`` is the generated
+id of an inserted row (MySQL/MariaDB, SQLite; use ``RETURNING`` on PostgreSQL). Bulk inserts:
+``copy_records(table, columns, rows)`` (COPY on PostgreSQL, a batched multi-row INSERT
+elsewhere). ``fetch_objects(sql, cls=Model)`` builds instances without ``__init__`` for an ORM.
+Repeated statements are prepared on PostgreSQL after ``prepare_threshold`` runs, at most
+``statement_cache_size`` per connection (``?prepare_threshold=0&statement_cache_size=256``).
+
 Placeholders: SQL text is written in the backend's own style, and values are always bound
 parameters — ``%s`` (or ``%(name)s`` with a dict) on PostgreSQL and MySQL, ``?`` (or ``:name``)
 on SQLite; ``db.paramstyle`` says which. The query builder's compiled queries (anything with
@@ -46,7 +53,8 @@ from covet.db.errors import (
     TransactionRollback,
     UniqueViolation,
 )
-from covet.db.records import Record, decode_rows
+from covet.db.records import Record, decode_objects, decode_rows
+from covet.db.results import ExecuteResult
 from covet.db.stats import PoolStats
 from covet.db.transaction import Transaction
 from covet.db.types import Json
@@ -64,6 +72,7 @@ __all__ = [
     "DatabaseConfig",
     "DatabaseError",
     "DeadlockDetected",
+    "ExecuteResult",
     "ForeignKeyViolation",
     "IntegrityError",
     "InterfaceError",
@@ -82,6 +91,7 @@ __all__ = [
     "Transaction",
     "TransactionRollback",
     "UniqueViolation",
+    "decode_objects",
     "decode_rows",
     "parse_url",
 ]

@@ -71,9 +71,14 @@ class DatabaseConfig:
     # Log a connection held longer than this as a probable leak, with the stack that took it.
     leak_threshold: Optional[float] = 30.0
 
-    # Statements.
-    prepare_threshold: Optional[int] = 5  # PostgreSQL: prepare a statement after n executions
-    statement_cache_size: int = 128  # prepared statements kept per connection
+    # Statements. PostgreSQL: a statement run more than ``prepare_threshold`` times on a
+    # connection becomes a server-side prepared statement (psycopg's prepare_threshold; 0
+    # prepares on first use, None never), and at most ``statement_cache_size`` of them stay
+    # prepared, least recently used deallocated first (psycopg's prepared_max; 0 prepares none).
+    # SQLite: ``statement_cache_size`` is sqlite3's per-connection cache of compiled statements.
+    # Behind PgBouncer in transaction mode (before 1.21), set prepare_threshold=None.
+    prepare_threshold: Optional[int] = 5
+    statement_cache_size: int = 128
     isolation: Optional[str] = None  # default isolation of transactions; None: the server's
 
     # TLS (PostgreSQL and MySQL), named as libpq names them.

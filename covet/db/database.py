@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Optional, Union
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union
 
 from covet.db.backends.base import Backend, Connection, Params, Query, RowIterator, unpack_query
 from covet.db.config import DatabaseConfig
+from covet.db.results import ExecuteResult
 from covet.db.stats import PoolStats
 from covet.db.transaction import Transaction
 from covet.db.url import DEFAULT_URL, parse_url
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Database"]
 
 _current_task = asyncio.current_task
+T = TypeVar("T")
 
 
 def _make_backend(config: DatabaseConfig) -> Backend:
@@ -120,8 +122,11 @@ class Database:
             return held[1]
         return None
 
-    async def execute(self, query: Query, params: Params = None) -> int:
-        """Run a statement; return the number of rows it affected (-1 when not applicable)."""
+    async def execute(self, query: Query, params: Params = None) -> ExecuteResult:
+        """Run a statement; return the number of rows it affected (-1 when not applicable).
+
+        The result is an ``int`` whose ``.lastrowid`` is the id generated for an inserted row on
+        MySQL/MariaDB and SQLite (None otherwise; on PostgreSQL use ``RETURNING``)."""
         conn = self._current()
         if conn is not None:
             return await conn.execute(query, params)
@@ -145,6 +150,32 @@ class Database:
         finally:
             await backend.release(conn)
 
+    async def copy_records(
+        self,
+        table: str,
+        columns: Sequence[str],
+        records: Iterable[Sequence[Any]],
+        *,
+        schema: Optional[str] = None,
+    ) -> int:
+        """Bulk-insert ``records`` (sequences of values in ``columns`` order) into ``table``;
+        return the number of rows inserted.
+
+        PostgreSQL streams them with ``COPY ... FROM STDIN`` (several times faster than
+        ``execute_many``); MySQL and SQLite run a batched multi-row INSERT in one transaction.
+        Either way all rows go in or none do. Table, schema and column names are checked and
+        quoted like the query builder's identifiers (wrap unusual ones in ``quoted()``).
+        """
+        conn = self._current()
+        if conn is not None:
+            return await conn.copy_records(table, columns, records, schema=schema)
+        backend = self._backend
+        conn = await backend.acquire()
+        try:
+            return await conn.copy_records(table, columns, records, schema=schema)
+        finally:
+            await backend.release(conn)
+
     async def fetch_all(self, query: Query, params: Params = None, *, as_tuples: bool = False) -> list[Any]:
         """Every row: :class:`~covet.db.Record` objects (index, key, attribute access,
         ``dict(row)``), or plain tuples with ``as_tuples=True`` (the fastest)."""
@@ -155,6 +186,22 @@ class Database:
         conn = await backend.acquire()
         try:
             return await conn.fetch_all(query, params, as_tuples=as_tuples)
+        finally:
+            await backend.release(conn)
+
+    async def fetch_objects(
+        self, query: Query, params: Params = None, *, cls: type[T], names: Optional[Sequence[str]] = None
+    ) -> list[T]:
+        """Every row as an instance of ``cls`` built without calling ``__init__``, with an
+        attribute per column (or per name in ``names``), set as ``object.__setattr__`` would —
+        slots, ``__dict__`` and properties work. The ORM's loading path."""
+        conn = self._current()
+        if conn is not None:
+            return await conn.fetch_objects(query, params, cls=cls, names=names)
+        backend = self._backend
+        conn = await backend.acquire()
+        try:
+            return await conn.fetch_objects(query, params, cls=cls, names=names)
         finally:
             await backend.release(conn)
 

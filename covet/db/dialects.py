@@ -20,7 +20,8 @@ import sqlite3
 from typing import TYPE_CHECKING, Final, Literal, Optional, Union
 
 if TYPE_CHECKING:
-    from covet._speedups.sqlcompile import CompiledQuery, Compiler, Node
+    from covet._speedups.sqlcompile import CompiledQuery, Compiler
+    from covet._speedups.sqlnodes import Node
 
 __all__ = [
     "Dialect",
@@ -136,6 +137,13 @@ class Dialect:
     supports_filter_clause: bool = False
     supports_nulls_ordering: bool = False
     supports_window_functions: bool = False
+    #: ``WITH [RECURSIVE] name AS (...)``.
+    supports_ctes: bool = True
+    #: ``INTERSECT`` / ``EXCEPT`` (UNION is everywhere), and their ``ALL`` forms.
+    supports_intersect_except: bool = True
+    supports_intersect_except_all: bool = False
+    #: ``(SELECT ... LIMIT 1) UNION (SELECT ...)``: members with their own ORDER BY/LIMIT.
+    supports_parenthesized_compound_members: bool = True
     #: ``"on_conflict"`` (PostgreSQL, SQLite) or ``"on_duplicate_key"`` (MySQL, MariaDB).
     upsert_style: UpsertStyle = "on_conflict"
     #: How the row proposed for insertion is named in the upsert's SET:
@@ -183,6 +191,18 @@ class Dialect:
         """Render ``statement`` to ``.sql`` in this dialect's placeholder style and ``.params``."""
         return self.compiler.compile(statement)
 
+    def quote_identifier(self, name: object, what: str = "identifier") -> str:
+        """``name`` checked as the query builder checks identifiers, and quoted, for SQL that is
+        assembled outside the builder (``copy_records``). ``%`` is not doubled: do that where the
+        SQL is sent with parameters in the ``format`` style."""
+        checked = check_identifier(name, what)
+        if self.max_identifier_length:
+            size = len(checked.encode()) if self.identifier_length_in_bytes else len(checked)
+            if size > self.max_identifier_length:
+                raise self.identifier_too_long(checked)
+        quote = self.identifier_quote
+        return quote + checked.replace(quote, quote + quote) + quote
+
     # -- errors the compiler raises, worded per dialect ------------------------------------------
 
     def describe(self) -> str:
@@ -227,6 +247,7 @@ class PostgreSQLDialect(Dialect):
     supports_filter_clause = True
     supports_nulls_ordering = True
     supports_window_functions = True
+    supports_intersect_except_all = True
     upsert_style = "on_conflict"
     excluded_style = "excluded"
     supports_upsert_where = True
@@ -263,6 +284,7 @@ class SQLiteDialect(Dialect):
     true_sql = "1"
     false_sql = "0"
     limit_all_sql = "-1"
+    supports_parenthesized_compound_members = False
 
     def __init__(
         self, *, version: Optional[tuple[int, ...]] = None, cache_size: int = DEFAULT_CACHE_SIZE
@@ -283,6 +305,9 @@ class SQLiteDialect(Dialect):
             "FULL JOIN": "SQLite has RIGHT and FULL JOIN from 3.39",
             "FOR UPDATE": "SQLite has no row locks; a write transaction (BEGIN IMMEDIATE) locks the database",
             "window functions": "SQLite has window functions from 3.25",
+            "INTERSECT ALL": "SQLite has INTERSECT and EXCEPT without ALL",
+            "parenthesized member": "SQLite cannot parenthesize a member of a compound select; select "
+            "from the member as a subquery instead (select(...).subquery('s'))",
         }
 
 
@@ -290,8 +315,9 @@ class MySQLDialect(Dialect):
     """MySQL and MariaDB (the name stays ``"mysql"``: one wire protocol, one driver).
 
     Without a server version this is the subset both MySQL 8.0 and MariaDB 10.6 accept: no
-    RETURNING, ``VALUES(col)`` in upserts, ``LOCK IN SHARE MODE``. Pass ``server_version`` (the
-    string the server reports, e.g. ``"10.11.19-MariaDB"`` or ``"8.0.36"``) to use more:
+    RETURNING, ``VALUES(col)`` in upserts, ``LOCK IN SHARE MODE``, no INTERSECT/EXCEPT. Pass
+    ``server_version`` (the string the server reports, e.g. ``"10.11.19-MariaDB"`` or
+    ``"8.0.36"``) to use more:
     MariaDB ≥ 10.5 has RETURNING on INSERT and DELETE (never on UPDATE); MySQL has no RETURNING
     but ≥ 8.0.19 names the proposed row with an alias and has ``FOR SHARE`` and ``OF``.
     """
@@ -316,6 +342,7 @@ class MySQLDialect(Dialect):
     concat_operator = False
     limit_all_sql = "18446744073709551615"
     default_values_sql = "() VALUES ()"
+    supports_intersect_except = False
 
     def __init__(
         self,
@@ -335,11 +362,15 @@ class MySQLDialect(Dialect):
             return
         if self.is_mariadb:
             self.insert_returning = self.delete_returning = v >= (10, 5)
-            self.supports_window_functions = v >= (10, 2)
+            self.supports_window_functions = self.supports_ctes = v >= (10, 2)
+            self.supports_intersect_except = v >= (10, 3)
+            self.supports_intersect_except_all = v >= (10, 5)
             self.supports_nowait = v >= (10, 3)
             self.supports_skip_locked = v >= (10, 6)
         else:
             self.supports_window_functions = self.supports_nowait = self.supports_skip_locked = v >= (8,)
+            self.supports_ctes = v >= (8,)
+            self.supports_intersect_except = self.supports_intersect_except_all = v >= (8, 0, 31)
             self.supports_for_update_of = v >= (8,)
             if v >= (8,):
                 self.for_share_sql = "FOR SHARE"
@@ -361,6 +392,9 @@ class MySQLDialect(Dialect):
         return {
             "RETURNING": returning,
             "FULL JOIN": "emulate it with a LEFT JOIN UNION a RIGHT JOIN",
+            "INTERSECT": "MySQL has INTERSECT and EXCEPT from 8.0.31, MariaDB from 10.3 (their ALL forms "
+            "from 10.5): build the dialect with dialect_for('mysql', server_version=...)",
+            "WITH": "MySQL has WITH from 8.0, MariaDB from 10.2",
             "ON CONFLICT ... DO UPDATE ... WHERE": "MySQL's ON DUPLICATE KEY UPDATE has no WHERE; "
             "use IF(cond, new, old) in the SET values",
             "FOR UPDATE OF": "MySQL has FOR UPDATE OF from 8.0; MariaDB has none",

@@ -3,9 +3,9 @@
 One Record subclass is made per distinct column list (cached), carrying the shared
 column → index map and a property per column, so a row costs what its tuple costs.
 
-``decode_rows`` and ``decode_row`` are the per-result hot path. They are written so that
-Cython can compile this module unchanged (no closures or generators in them); measure before
-moving them into ``covet/_speedups``.
+``decode_rows`` is the per-result hot path: its loops over the rows run in the
+``covet._speedups.rows`` kernel, which also builds objects of any class for the ORM
+(``decode_objects``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,20 @@ from collections.abc import Iterator, Sequence
 from operator import itemgetter
 from typing import Any, Optional
 
-__all__ = ["KIND_DICT", "KIND_RECORD", "KIND_TUPLE", "Record", "decode_row", "decode_rows", "record_class"]
+from covet._speedups.rows import decode_dicts, decode_objects, decode_records, records_in_place
+
+__all__ = [
+    "KIND_DICT",
+    "KIND_RECORD",
+    "KIND_TUPLE",
+    "Record",
+    "decode_dicts",
+    "decode_objects",
+    "decode_records",
+    "decode_row",
+    "decode_rows",
+    "record_class",
+]
 
 KIND_TUPLE = 0
 KIND_RECORD = 1
@@ -95,13 +108,17 @@ def _rebuild_record(columns: tuple[str, ...], values: tuple[Any, ...]) -> Record
 
 
 def decode_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], kind: int) -> list[Any]:
-    """Rows as the driver returned them → a list of Records, tuples or dicts (``KIND_*``)."""
+    """Rows as the driver returned them → a list of Records, tuples or dicts (``KIND_*``).
+
+    A list of rows becomes a list of Records in place (see ``records_in_place``): pass the
+    driver's own result, not a list you still use."""
     if kind == KIND_RECORD:
-        return list(map(record_class(tuple(columns)), rows))
+        if type(rows) is list:
+            return records_in_place(rows, record_class(tuple(columns)))
+        return decode_records(rows, record_class(tuple(columns)))
     if kind == KIND_TUPLE:
         return rows if type(rows) is list else list(rows)  # every driver gives tuples
-    names = tuple(columns)
-    return [dict(zip(names, row, strict=False)) for row in rows]
+    return decode_dicts(rows, columns)
 
 
 def decode_row(columns: Sequence[str], row: Optional[Sequence[Any]], kind: int) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -447,3 +448,27 @@ async def test_sqlite_writer_lock_is_fifo_with_deadlines_and_survives_cancellati
         await cancelled
     assert order == [0, 1, 2]
     assert lock.waiting == 0 and await lock.acquire(0.01)  # free again: nothing leaked
+
+
+async def test_cancel_during_a_bulk_copy_is_all_or_nothing_and_keeps_the_pool(
+    db: Database, table: str, backend: str
+) -> None:
+    await db.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY)")
+    n = 200_000
+
+    def rows() -> Any:
+        yield from ((i,) for i in range(n))
+
+    for delay in (0.0, 0.02, 0.1):  # before the rows leave, while they go, later
+        task = asyncio.get_running_loop().create_task(db.copy_records(table, ["id"], rows()))
+        await asyncio.sleep(delay)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert db.pool_stats().in_use == 0
+        async with db.connection() as conn:
+            assert not raw_in_transaction(conn, backend)
+            inserted = await db.fetch_val(f"SELECT count(*) FROM {table}")
+        assert inserted in (0, n)  # all rows or none, never some
+        await db.execute(f"DELETE FROM {table}")
+    assert await db.copy_records(table, ["id"], [(1,), (2,)]) == 2

@@ -17,13 +17,14 @@ import logging
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import CodeType, FrameType
-from typing import TYPE_CHECKING, Any, ClassVar, Optional, Protocol, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, Protocol, TypeVar, Union
 
 from covet.db.config import DatabaseConfig
 from covet.db.errors import InterfaceError, PoolTimeout
-from covet.db.records import KIND_RECORD, KIND_TUPLE, decode_row, decode_rows
+from covet.db.records import KIND_RECORD, KIND_TUPLE, decode_objects, decode_row, decode_rows
+from covet.db.results import ExecuteResult
 from covet.db.stats import AcquireTimes, PoolStats
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ __all__ = [
 logger = logging.getLogger("covet.db")
 
 Params = Union[Sequence[Any], Mapping[str, Any], None]
+T = TypeVar("T")
 
 
 class CompiledQuery(Protocol):
@@ -183,12 +185,54 @@ class Connection(abc.ABC):
     # The query API. `query` is SQL text in the backend's placeholder style or a compiled query.
 
     @abc.abstractmethod
-    async def execute(self, query: Query, params: Params = None) -> int:
-        """Run a statement; return the number of rows it affected (-1 when not applicable)."""
+    async def execute(self, query: Query, params: Params = None) -> ExecuteResult:
+        """Run a statement; return the number of rows it affected (-1 when not applicable),
+        with the id it generated for an inserted row as ``.lastrowid`` (MySQL, SQLite)."""
 
     @abc.abstractmethod
     async def execute_many(self, query: Query, seq_of_params: Sequence[Params]) -> int:
         """Run a statement once per parameter set, batched by the driver; return rows affected."""
+
+    async def copy_records(
+        self,
+        table: str,
+        columns: Sequence[str],
+        records: Iterable[Sequence[Any]],
+        *,
+        schema: Optional[str] = None,
+    ) -> int:
+        """Insert many rows at once; return how many (see :meth:`Database.copy_records`).
+
+        Here a multi-row INSERT, batched by the driver in one transaction; PostgreSQL overrides
+        it with COPY."""
+        fmt = self._backend.paramstyle == "format"
+        target, names = self._copy_target(table, columns, schema, escape_percent=fmt)
+        placeholders = ", ".join(["%s" if fmt else "?"] * len(columns))
+        sql = f"INSERT INTO {target} ({names}) VALUES ({placeholders})"  # noqa: S608 - quoted names
+        rows = records if isinstance(records, Sequence) else list(records)
+        if not rows:
+            return 0
+        return await self.execute_many(sql, rows)
+
+    def _copy_target(
+        self, table: str, columns: Sequence[str], schema: Optional[str], *, escape_percent: bool
+    ) -> tuple[str, str]:
+        """(quoted table, quoted column list) for a bulk insert; InvalidIdentifierError if unsafe.
+        ``escape_percent`` doubles a ``%`` in a quoted name, for SQL sent with ``%s`` parameters."""
+        from covet.db.dialects import get_dialect
+
+        dialect = get_dialect(self._backend.name)
+        if isinstance(columns, str) or not columns:
+            raise ValueError(f"copy_records needs a sequence of column names, got {columns!r}")
+
+        def quote(name: str, what: str) -> str:
+            sql = dialect.quote_identifier(name, what)
+            return sql.replace("%", "%%") if escape_percent else sql
+
+        target = quote(table, "table name")
+        if schema is not None:
+            target = quote(schema, "schema name") + "." + target
+        return target, ", ".join(quote(column, "column name") for column in columns)
 
     @abc.abstractmethod
     async def _fetch(self, sql: str, params: Params) -> tuple[Sequence[str], Sequence[Any]]:
@@ -206,6 +250,16 @@ class Connection(abc.ABC):
             query, params = unpack_query(query, params)
         columns, rows = await self._fetch(query, params)
         return decode_rows(columns, rows, KIND_TUPLE if as_tuples else KIND_RECORD)
+
+    async def fetch_objects(
+        self, query: Query, params: Params = None, *, cls: type[T], names: Optional[Sequence[str]] = None
+    ) -> list[T]:
+        """Every row as a ``cls`` instance made without ``__init__``, an attribute per column
+        (named by ``names`` when given; see :func:`covet.db.decode_objects`)."""
+        if query.__class__ is not str:
+            query, params = unpack_query(query, params)
+        columns, rows = await self._fetch(query, params)
+        return decode_objects(rows, cls, columns if names is None else names)
 
     async def fetch_one(self, query: Query, params: Params = None, *, as_tuples: bool = False) -> Any:
         """The first row of the result, or None. Put LIMIT 1 in the query: the rest is fetched too."""

@@ -38,6 +38,7 @@ from covet.db.backends.base import Connection, Params, Query, unpack_query
 from covet.db.config import DatabaseConfig
 from covet.db.errors import ConnectionError, InterfaceError, map_mysql_error
 from covet.db.pool import ConnectionPool, PooledBackend
+from covet.db.results import ExecuteResult
 from covet.db.types import MYSQL_ADAPTERS, adapt_many, adapt_params, json_loads, parse_mysql_time
 
 __all__ = ["MySQLBackend", "MySQLConnection"]
@@ -103,7 +104,7 @@ class MySQLConnection(Connection):
             backend: MySQLBackend = self._backend  # type: ignore[assignment]
             backend.kill_query(self.thread_id)
 
-    async def execute(self, query: Query, params: Params = None) -> int:
+    async def execute(self, query: Query, params: Params = None) -> ExecuteResult:
         if query.__class__ is not str:
             query, params = unpack_query(query, params)
         cur = _Cursor(self._raw)
@@ -114,7 +115,8 @@ class MySQLConnection(Connection):
         except asyncio.CancelledError:
             self._cancelled()
             raise
-        return cur.rowcount  # type: ignore[no-any-return]
+        # The server's insert id: 0 when the statement generated none.
+        return ExecuteResult(cur.rowcount, cur.lastrowid or None)
 
     async def execute_many(self, query: Query, seq_of_params: Sequence[Params]) -> int:
         sql, _ = unpack_query(query, None) if query.__class__ is not str else (query, None)
@@ -156,7 +158,14 @@ class MySQLConnection(Connection):
             self._cancelled()
             raise
         description = cur.description
-        return ([d[0] for d in description] if description else ()), cur._rows or ()
+        rows = cur._rows or ()
+        # The cursor and the connection's last result hold the rows too: take them, so each
+        # row tuple has one owner and can become a Record in place (covet.db.records).
+        result = cur._result
+        cur._clear_result()
+        if result is not None:
+            result.rows = None
+        return ([d[0] for d in description] if description else ()), list(rows)
 
     async def _stream(
         self, sql: str, params: Params, batch_size: int

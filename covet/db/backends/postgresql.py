@@ -16,7 +16,7 @@ import enum
 import itertools
 import math
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any, Optional
 
 import orjson
@@ -30,6 +30,7 @@ from psycopg.types.json import JsonbDumper, set_json_dumps, set_json_loads
 from covet.db.backends.base import Backend, Connection, Params, PoolExhausted, Query, unpack_query
 from covet.db.config import DatabaseConfig
 from covet.db.errors import ConnectionError, InterfaceError, map_postgresql_error
+from covet.db.results import ExecuteResult
 from covet.db.types import Json
 
 __all__ = ["PostgreSQLBackend", "PostgreSQLConnection"]
@@ -104,7 +105,7 @@ class PostgreSQLConnection(Connection):
     def raw(self) -> psycopg.AsyncConnection[Any]:
         return self._raw
 
-    async def execute(self, query: Query, params: Params = None) -> int:
+    async def execute(self, query: Query, params: Params = None) -> ExecuteResult:
         if query.__class__ is not str:
             query, params = unpack_query(query, params)
         cur = self._raw.cursor()
@@ -112,7 +113,7 @@ class PostgreSQLConnection(Connection):
             await cur.execute(query, params)
         except psycopg.Error as exc:
             raise map_postgresql_error(exc, query, params) from exc
-        return cur.rowcount
+        return ExecuteResult(cur.rowcount)
 
     async def execute_many(self, query: Query, seq_of_params: Sequence[Params]) -> int:
         sql, _ = unpack_query(query, None) if query.__class__ is not str else (query, None)
@@ -134,6 +135,27 @@ class PostgreSQLConnection(Connection):
                 raise map_postgresql_error(exc, sql, seq_of_params, many=True) from exc
             raise
         return count
+
+    async def copy_records(
+        self,
+        table: str,
+        columns: Sequence[str],
+        records: Iterable[Sequence[Any]],
+        *,
+        schema: Optional[str] = None,
+    ) -> int:
+        """``COPY table (columns) FROM STDIN``: the rows stream in psycopg's text format, each
+        value adapted as a parameter would be; one statement, so all rows or none."""
+        target, names = self._copy_target(table, columns, schema, escape_percent=False)
+        sql = f"COPY {target} ({names}) FROM STDIN"
+        cur = self._raw.cursor()
+        try:
+            async with cur.copy(sql) as copy:
+                for row in records:
+                    await copy.write_row(row)
+        except psycopg.Error as exc:
+            raise map_postgresql_error(exc, sql, None) from exc
+        return cur.rowcount
 
     async def _fetch(self, sql: str, params: Params) -> tuple[Sequence[str], Sequence[Any]]:
         cur = self._raw.cursor()
@@ -229,7 +251,8 @@ class PostgreSQLBackend(Backend):
         kwargs: dict[str, Any] = {
             "dbname": c.database,
             "autocommit": True,
-            "prepare_threshold": c.prepare_threshold,
+            # statement_cache_size=0 keeps no prepared statement: none is prepared at all.
+            "prepare_threshold": c.prepare_threshold if c.statement_cache_size else None,
             "context": _ADAPTERS,
             # libpq takes whole seconds, 2 at least.
             "connect_timeout": max(2, math.ceil(c.connect_timeout)),
@@ -253,7 +276,8 @@ class PostgreSQLBackend(Backend):
         # The wrapper is made with the connection: its clock (for check_after_idle) starts now,
         # so a connection that sat unused in the pool since it was opened is checked too.
         raw.covet = PostgreSQLConnection(self, raw)
-        raw.prepared_max = self.config.statement_cache_size or None
+        if self.config.statement_cache_size:
+            raw.prepared_max = self.config.statement_cache_size
         if self.config.isolation is not None:
             await raw.execute(f"SET default_transaction_isolation = '{self.config.isolation.lower()}'")
 

@@ -41,6 +41,7 @@ from covet.db.backends.base import Connection, Params, Query, unpack_query
 from covet.db.config import DatabaseConfig
 from covet.db.errors import ConnectionError, PoolTimeout, map_sqlite_error
 from covet.db.pool import ConnectionPool, Expired, PooledBackend, expire_waiter
+from covet.db.results import ExecuteResult
 from covet.db.types import SQLITE_ADAPTERS, SQLITE_CONVERTERS, adapt_many, adapt_params
 
 __all__ = ["SQLiteBackend", "SQLiteConnection", "is_read_statement"]
@@ -58,25 +59,32 @@ def _register_converters() -> None:
 
 _LEADING_COMMENTS = re.compile(r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*", re.DOTALL)
 _WRITE_WORDS = re.compile(r"\b(?:INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
-_read_cache: dict[str, bool] = {}
+_WRITE, _READ, _INSERT = 0, 1, 2
+_kind_cache: dict[str, int] = {}
+
+
+def _statement_kind(sql: str) -> int:
+    kind = _kind_cache.get(sql)
+    if kind is not None:
+        return kind
+    head = _LEADING_COMMENTS.sub("", sql, count=1)[:8].upper()
+    if head.startswith(("SELECT", "VALUES", "EXPLAIN")):
+        kind = _READ
+    elif head.startswith("WITH"):
+        kind = _WRITE if _WRITE_WORDS.search(sql) else _READ
+    elif head.startswith(("INSERT", "REPLACE")):
+        kind = _INSERT
+    else:
+        kind = _WRITE
+    if len(_kind_cache) > 4096:
+        _kind_cache.clear()
+    _kind_cache[sql] = kind
+    return kind
 
 
 def is_read_statement(sql: str) -> bool:
     """True for statements that only read (they run without the writer lock)."""
-    cached = _read_cache.get(sql)
-    if cached is not None:
-        return cached
-    head = _LEADING_COMMENTS.sub("", sql, count=1)[:8].upper()
-    if head.startswith(("SELECT", "VALUES", "EXPLAIN")):
-        result = True
-    elif head.startswith("WITH"):
-        result = _WRITE_WORDS.search(sql) is None
-    else:
-        result = False
-    if len(_read_cache) > 4096:
-        _read_cache.clear()
-    _read_cache[sql] = result
-    return result
+    return _statement_kind(sql) == _READ
 
 
 # Functions run in the connection's thread: one hop each.
@@ -89,8 +97,9 @@ def _fetch_in_thread(db: sqlite3.Connection, sql: str, params: Any) -> tuple[Seq
     return ([d[0] for d in description] if description else ()), rows
 
 
-def _execute_in_thread(db: sqlite3.Connection, sql: str, params: Any) -> int:
-    return db.execute(sql, params).rowcount
+def _execute_in_thread(db: sqlite3.Connection, sql: str, params: Any) -> tuple[int, Optional[int]]:
+    cur = db.execute(sql, params)
+    return cur.rowcount, cur.lastrowid
 
 
 def _execute_many_in_thread(db: sqlite3.Connection, sql: str, seq: Any) -> int:
@@ -134,6 +143,23 @@ def _barrier() -> None:
     """Runs after whatever the thread was doing: waiting for it means the thread is free."""
 
 
+class _Call:
+    """One function queued for the connection's thread; ``abandoned`` once its caller was cancelled."""
+
+    __slots__ = ("abandoned",)
+
+    def __init__(self) -> None:
+        self.abandoned = False
+
+
+def _unless_abandoned(call: _Call, fn: Callable[..., Any], *args: Any) -> Any:
+    # A caller cancelled while its function still waited in the queue: interrupting does
+    # nothing then (no statement runs yet), so the function must not start at all.
+    if call.abandoned:
+        raise sqlite3.OperationalError("interrupted: the caller was cancelled")
+    return fn(*args)
+
+
 class SQLiteConnection(Connection):
     __slots__ = ("_aio", "_db", "_interrupted", "_submit", "_write_locked")
 
@@ -151,11 +177,14 @@ class SQLiteConnection(Connection):
         return self._aio
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        call = _Call()
         try:
-            return await self._submit(fn, *args)
+            return await self._submit(_unless_abandoned, call, fn, *args)
         except asyncio.CancelledError:
-            # The thread carries on: stop the statement, and wait until the thread is free so
-            # the connection (and the writer lock) is not handed on while it still runs.
+            # The thread carries on: stop the statement (or keep it from starting), and wait
+            # until the thread is free so the connection (and the writer lock) is not handed
+            # on while it still runs.
+            call.abandoned = True
             self._interrupted = True
             self._db.interrupt()
             with contextlib.suppress(BaseException):  # cancelled again: the release check resets it
@@ -175,18 +204,21 @@ class SQLiteConnection(Connection):
             if locked:
                 backend.unlock_writer()
 
-    async def execute(self, query: Query, params: Params = None) -> int:
+    async def execute(self, query: Query, params: Params = None) -> ExecuteResult:
         if query.__class__ is not str:
             query, params = unpack_query(query, params)
         sql: str = query
         args = () if params is None else adapt_params(params, SQLITE_ADAPTERS)
-        if is_read_statement(sql):
+        kind = _statement_kind(sql)
+        if kind == _READ:
             try:
-                result: int = await self._run(_execute_in_thread, self._db, sql, args)
+                count, _ = await self._run(_execute_in_thread, self._db, sql, args)
             except sqlite3.Error as exc:
                 raise map_sqlite_error(exc, sql, params) from exc
-            return result
-        return await self._write(_execute_in_thread, sql, args)  # type: ignore[no-any-return]
+            return ExecuteResult(count)
+        count, lastrowid = await self._write(_execute_in_thread, sql, args)
+        # sqlite3 reports the connection's last rowid after any statement: only an INSERT's counts.
+        return ExecuteResult(count, lastrowid if kind == _INSERT and count > 0 else None)
 
     async def execute_many(self, query: Query, seq_of_params: Sequence[Params]) -> int:
         sql, _ = unpack_query(query, None) if query.__class__ is not str else (query, None)
@@ -195,7 +227,7 @@ class SQLiteConnection(Connection):
 
     async def _fetch(self, sql: str, params: Params) -> tuple[Sequence[str], Sequence[Any]]:
         args = () if params is None else adapt_params(params, SQLITE_ADAPTERS)
-        if is_read_statement(sql):
+        if _statement_kind(sql) == _READ:
             try:
                 result: tuple[Sequence[str], Sequence[Any]]
                 result = await self._run(_fetch_in_thread, self._db, sql, args)
@@ -209,7 +241,7 @@ class SQLiteConnection(Connection):
     ) -> AsyncIterator[tuple[Sequence[str], list[Any]]]:
         backend: SQLiteBackend = self._backend  # type: ignore[assignment]
         args = () if params is None else adapt_params(params, SQLITE_ADAPTERS)
-        locked = not is_read_statement(sql) and self._tx_depth == 0 and not self._write_locked
+        locked = _statement_kind(sql) != _READ and self._tx_depth == 0 and not self._write_locked
         if locked:
             await backend.lock_writer()
         try:

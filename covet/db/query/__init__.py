@@ -9,6 +9,10 @@
     compiled.sql     # 'SELECT "users"."id", "users"."name" FROM "users" WHERE "users"."age" >= %s ...'
     compiled.params  # (18, 10)
 
+Also compound selects (``union``, ``intersect``, ``except_``), common table expressions
+(``select(...).cte(name)`` declared with ``.with_(cte)``, recursive too) and window frames
+(``func.sum(x).over(order_by=..., rows=(None, 0))``).
+
 Values are always parameters and identifiers always quoted (and checked). Compiling goes through
 ``covet._speedups.sqlcompile``, which caches the SQL of each statement shape per dialect: the
 same query with other values costs a walk to collect the new parameters.
@@ -23,6 +27,7 @@ from covet.db.dialects import (
     get_dialect,
     quoted,
 )
+from covet.db.query.compound import Compound, except_, except_all, intersect, intersect_all, union, union_all
 from covet.db.query.delete import Delete, delete
 from covet.db.query.expressions import (
     and_,
@@ -41,14 +46,16 @@ from covet.db.query.expressions import (
     true,
 )
 from covet.db.query.insert import Insert, insert
-from covet.db.query.select import Select, Subquery, select
+from covet.db.query.select import CTE, Select, Subquery, select
 from covet.db.query.tables import Column, ColumnCollection, Table, UnknownColumnError
 from covet.db.query.update import Update, update
 
 __all__ = [
+    "CTE",
     "Column",
     "ColumnCollection",
     "CompiledQuery",
+    "Compound",
     "Delete",
     "Dialect",
     "Insert",
@@ -66,12 +73,16 @@ __all__ = [
     "delete",
     "desc",
     "dialect_for",
+    "except_",
+    "except_all",
     "excluded",
     "exists",
     "false",
     "func",
     "get_dialect",
     "insert",
+    "intersect",
+    "intersect_all",
     "literal",
     "not_",
     "null",
@@ -79,5 +90,7 @@ __all__ = [
     "quoted",
     "select",
     "true",
+    "union",
+    "union_all",
     "update",
 ]

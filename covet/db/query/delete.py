@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from covet._speedups import sqlcompile as _k
+from covet._speedups import sqlnodes as _k
 from covet.db.query.expressions import Compilable
 from covet.db.query.insert import dml_table, returning_items
 from covet.db.query.tables import Table

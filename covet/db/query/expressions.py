@@ -1,6 +1,6 @@
 """Expressions: values, operators, predicates and functions over columns.
 
-Every class here is a node of ``covet._speedups.sqlcompile`` (plain data the compiler reads in C)
+Every class here is a node of ``covet._speedups.sqlnodes`` (plain data the compiler reads in C)
 with Python behaviour added: ``users.c.age >= 18`` builds a ``BinaryExpression``, ``&``, ``|``
 and ``~`` combine conditions, and methods cover the rest (``in_``, ``between``, ``like``,
 ``is_null``, ``desc``, ``label`` …). Values never become SQL text: anything that is not a node is
@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from covet._speedups import sqlcompile as _k
+from covet._speedups import sqlnodes as _k
 from covet._speedups.sqlcompile import CompiledQuery
 from covet.db.dialects import (
     Dialect,
@@ -24,6 +24,7 @@ from covet.db.dialects import (
     check_type_name,
     get_dialect,
 )
+from covet.db.query import nodes
 
 if TYPE_CHECKING:
     from covet.db.query.select import Select
@@ -93,8 +94,8 @@ class Compilable(_k.Node):
 def coerce(value: object) -> Node:
     """``value`` as a node: nodes as they are, a select as a scalar subquery, else a parameter."""
     if isinstance(value, _k.Node):
-        if value.kind == _k.K_SELECT:
-            return ScalarSelect(value)  # type: ignore[arg-type]
+        if value.kind == _k.K_SELECT or value.kind == _k.K_COMPOUND:
+            return ScalarSelect(value)
         return value
     return Param(value)
 
@@ -307,7 +308,7 @@ def _array_type(operand: Node, values: tuple[Any, ...]) -> Optional[str]:
 
 def _in(operand: Node, values: Union[Iterable[object], Select], negate: bool) -> Operators:
     if isinstance(values, _k.Node):
-        if values.kind != _k.K_SELECT:
+        if values.kind != _k.K_SELECT and values.kind != _k.K_COMPOUND:
             raise TypeError(f"in_() takes values or a select(), not {values!r}")
         return InSelect(operand, values, negate)
     if isinstance(values, (str, bytes)):
@@ -368,11 +369,11 @@ class InList(Operators, _k.InListNode):
     __slots__ = ()
 
 
-class InSelect(Operators, _k.InSelectNode):
+class InSelect(Operators, nodes.InSelectNode):
     __slots__ = ()
 
 
-class Between(Operators, _k.BetweenNode):
+class Between(Operators, nodes.BetweenNode):
     __slots__ = ()
 
 
@@ -380,11 +381,11 @@ class Like(Operators, _k.LikeNode):
     __slots__ = ()
 
 
-class Case(Operators, _k.CaseNode):
+class Case(Operators, nodes.CaseNode):
     __slots__ = ()
 
 
-class Cast(Operators, _k.CastNode):
+class Cast(Operators, nodes.CastNode):
     __slots__ = ()
 
     def __init__(self, operand: Node, type_name: str) -> None:
@@ -402,17 +403,17 @@ class Ordering(Compilable, _k.OrderNode):
     __slots__ = ()
 
 
-class ScalarSelect(Operators, _k.ScalarNode):
+class ScalarSelect(Operators, nodes.ScalarNode):
     """A select used as a value, ``(SELECT …)``; it should return one column and at most one row."""
 
     __slots__ = ()
 
 
-class Exists(Operators, _k.ExistsNode):
+class Exists(Operators, nodes.ExistsNode):
     __slots__ = ()
 
 
-class Excluded(Operators, _k.ExcludedNode):
+class Excluded(Operators, nodes.ExcludedNode):
     """In ``on_conflict_do_update``'s values: the value the INSERT proposed for a column."""
 
     __slots__ = ()
@@ -434,12 +435,46 @@ class Function(Operators, _k.FuncNode):
         self,
         partition_by: Union[object, Sequence[object], None] = None,
         order_by: Union[object, Sequence[object], None] = None,
+        *,
+        rows: Optional[FrameBounds] = None,
+        range_: Optional[FrameBounds] = None,
     ) -> Window:
-        """``f(...) OVER (PARTITION BY … ORDER BY …)``; each takes one expression or a list."""
-        return Window(self, _sequence(partition_by), _sequence(order_by))
+        """``f(...) OVER (PARTITION BY … ORDER BY … [frame])``; each takes one expression or a list.
+
+        A frame is ``rows=(start, end)`` or ``range_=(start, end)``, as SQLAlchemy spells it: each
+        bound an offset from the current row — None is UNBOUNDED, 0 CURRENT ROW, -n n PRECEDING,
+        n n FOLLOWING. ``rows=(None, 0)`` is a running total's ROWS BETWEEN UNBOUNDED PRECEDING
+        AND CURRENT ROW. RANGE offsets other than None and 0 need an ORDER BY on one number.
+        """
+        if rows is not None and range_ is not None:
+            raise ValueError("a window frame is rows=... or range_=..., not both")
+        mode, bounds = (_k.FRAME_ROWS, rows) if rows is not None else (_k.FRAME_RANGE, range_)
+        if bounds is None:
+            return Window(self, _sequence(partition_by), _sequence(order_by))
+        start, end = _frame_bounds(bounds)
+        return Window(self, _sequence(partition_by), _sequence(order_by), mode, start, end)
 
 
-class Window(Operators, _k.WindowNode):
+FrameBounds = tuple[Optional[int], Optional[int]]
+
+
+def _frame_bounds(bounds: FrameBounds) -> FrameBounds:
+    try:
+        start, end = bounds
+    except (TypeError, ValueError):
+        raise ValueError(f"a window frame is a (start, end) pair, not {bounds!r}") from None
+    checked = []
+    for bound in (start, end):
+        if bound is not None and (type(bound) is bool or not isinstance(bound, int)):
+            raise TypeError(f"a window frame bound is an int offset or None, not {bound!r}")
+        checked.append(None if bound is None else int(bound))
+    start, end = checked
+    if start is not None and end is not None and start > end:
+        raise ValueError(f"a window frame cannot end ({end}) before it starts ({start})")
+    return start, end
+
+
+class Window(Operators, nodes.WindowNode):
     __slots__ = ()
 
 
@@ -528,7 +563,7 @@ def not_(condition: object) -> Operators:
         return NullTest(node.operand, not node.negate)
     if isinstance(node, _k.InListNode):
         return InList(node.operand, node.values, not node.negate, node.array_type)
-    if isinstance(node, _k.InSelectNode):
+    if isinstance(node, nodes.InSelectNode):
         return InSelect(node.operand, node.select, not node.negate)
     return UnaryExpression(_k.OP_NOT, node)
 

@@ -14,7 +14,7 @@ import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional, Union
 
-from covet._speedups import sqlcompile as _k
+from covet._speedups import sqlnodes as _k
 from covet.db.query.expressions import Compilable, Excluded, Node, _conditions, coerce
 from covet.db.query.select import Select
 from covet.db.query.tables import Column, Table

@@ -2,21 +2,28 @@
 
 A ``Select`` is immutable: each method returns a new one, so a base query can be shared and
 refined. FROM is inferred from the selected columns (in order of first use) unless
-``select_from`` names it; ``join`` chains onto the first FROM item.
+``select_from`` names it; ``join`` chains onto the first FROM item. A select becomes a FROM
+item as a subquery (``.subquery(name)``) or a common table expression (``.cte(name)``, declared
+with ``.with_(cte)``), and combines with others by ``union``/``intersect``/``except_``
+(``covet.db.query.compound``).
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable
-from typing import Optional
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Optional, Union, cast
 
-from covet._speedups import sqlcompile as _k
+from covet._speedups import sqlnodes as _k
 from covet.db.dialects import check_identifier, quoted
 from covet.db.query.expressions import Compilable, Exists, Node, ScalarSelect, _conditions, and_, coerce
+from covet.db.query.nodes import CTENode
 from covet.db.query.tables import Column, ColumnCollection, Table
 
-__all__ = ["Join", "Select", "Subquery", "select"]
+if TYPE_CHECKING:
+    from covet.db.query.compound import Compound
+
+__all__ = ["CTE", "Join", "Select", "Subquery", "select"]
 
 _JOIN_KINDS = {
     "inner": _k.JOIN_INNER,
@@ -101,6 +108,7 @@ class Select(Compilable, _k.SelectNode):
         offset: object = _KEEP,
         distinct: Optional[bool] = None,
         lock: Optional[_Lock] = None,
+        ctes: Optional[tuple[CTE, ...]] = None,
     ) -> Select:
         if lock is None:
             lock = (self.lock, self.lock_wait, self.lock_of)
@@ -118,6 +126,7 @@ class Select(Compilable, _k.SelectNode):
             lock_mode,
             lock_wait,
             lock_of,
+            self.ctes if ctes is None else ctes,
         )
 
     def where(self, *conditions: object) -> Select:
@@ -198,6 +207,38 @@ class Select(Compilable, _k.SelectNode):
         """This select as a FROM item named ``name``; its columns are ``sub.c.<name>``."""
         return Subquery(self, name)
 
+    def cte(self, name: str, *, recursive: bool = False, columns: Optional[Sequence[str]] = None) -> CTE:
+        """This select as a common table expression ``name``, to declare with ``.with_(cte)``
+        and select from as a table (its columns are ``cte.c.<name>``, or named by ``columns``).
+
+        A recursive one is its anchor, then ``cte.union_all(step)`` where ``step`` selects from
+        the CTE itself."""
+        return CTE(self, name, columns, recursive)
+
+    def with_(self, *ctes: CTE) -> Select:
+        """Declare common table expressions: ``WITH name AS (...) SELECT ...`` (in order)."""
+        return self._with(ctes=cast(tuple[CTE, ...], self.ctes) + _checked_ctes(ctes))
+
+    def union(self, *others: Union[Select, Compound]) -> Compound:
+        """``self UNION others`` (duplicates removed); ``union_all`` keeps them."""
+        return _compound(_k.SET_UNION, False, (self, *others))
+
+    def union_all(self, *others: Union[Select, Compound]) -> Compound:
+        return _compound(_k.SET_UNION, True, (self, *others))
+
+    def intersect(self, *others: Union[Select, Compound]) -> Compound:
+        return _compound(_k.SET_INTERSECT, False, (self, *others))
+
+    def intersect_all(self, *others: Union[Select, Compound]) -> Compound:
+        return _compound(_k.SET_INTERSECT, True, (self, *others))
+
+    def except_(self, *others: Union[Select, Compound]) -> Compound:
+        """``self EXCEPT others``: the rows of this select that none of the others has."""
+        return _compound(_k.SET_EXCEPT, False, (self, *others))
+
+    def except_all(self, *others: Union[Select, Compound]) -> Compound:
+        return _compound(_k.SET_EXCEPT, True, (self, *others))
+
     def scalar_subquery(self) -> ScalarSelect:
         """This select as a value, ``(SELECT …)`` (also what comparing with a select does)."""
         return ScalarSelect(self)
@@ -228,28 +269,93 @@ def _lock(mode: int, nowait: bool, skip_locked: bool, of: Iterable[Table]) -> _L
     return mode, wait, tables
 
 
+def _compound(op: int, is_all: bool, selects: tuple[Union[Select, Compound], ...]) -> Compound:
+    from covet.db.query.compound import combine
+
+    return combine(op, is_all, selects)
+
+
+def _checked_ctes(ctes: tuple[object, ...]) -> tuple[CTE, ...]:
+    for cte in ctes:
+        if not isinstance(cte, CTE):
+            raise TypeError(f"with_() declares CTEs made by select(...).cte(name), not {cte!r}")
+    return ctes  # type: ignore[return-value]
+
+
+def output_columns(
+    select: Union[Select, Compound], owner: _k.FromNode, what: str, names: Optional[Sequence[str]] = None
+) -> tuple[Column, ...]:
+    """Columns for what ``select`` returns, qualified by ``owner`` (a subquery or CTE): named by
+    ``names`` when given, else after the selected columns and labels."""
+    selected = select.columns
+    if names is not None:
+        if isinstance(names, str) or len(names) != len(selected):
+            raise ValueError(f"{what} names {len(selected)} columns: give as many names, got {names!r}")
+        columns = [Column(name) for name in names]
+    else:
+        columns = []
+        for item in selected:
+            if isinstance(item, _k.ColumnNode):
+                columns.append(Column(quoted(item.name), item.sql_type))  # the name was checked already
+            elif isinstance(item, _k.LabelNode):
+                columns.append(Column(quoted(item.name)))
+            else:
+                raise ValueError(f"{what} selects an unnamed expression ({item!r}): name it with .label()")
+    for column in columns:
+        column._attach(owner)
+    return tuple(columns)
+
+
 class Subquery(_k.SubqueryNode):
     """A select aliased as a FROM item: ``sub = select(...).subquery("s")``; columns ``sub.c.x``."""
 
     __slots__ = ("c", "columns")
 
-    def __init__(self, select: Select, name: str) -> None:
+    def __init__(self, select: Union[Select, Compound], name: str) -> None:
         check_identifier(name, "subquery name")
         super().__init__(select, str(name))
-        columns = []
-        for item in select.columns:
-            if isinstance(item, _k.ColumnNode):
-                column = Column(quoted(item.name), item.sql_type)  # the name was checked already
-            elif isinstance(item, _k.LabelNode):
-                column = Column(quoted(item.name))
-            else:
-                raise ValueError(
-                    f"subquery {name!r} selects an unnamed expression ({item!r}): name it with .label()"
-                )
-            column._attach(self)
-            columns.append(column)
-        self.columns: tuple[Column, ...] = tuple(columns)
-        self.c = ColumnCollection(f"subquery {name!r}", columns)
+        self.columns: tuple[Column, ...] = output_columns(select, self, f"subquery {name!r}")
+        self.c = ColumnCollection(f"subquery {name!r}", self.columns)
+
+
+class CTE(CTENode):
+    """A common table expression: ``WITH name AS (select)``; select from it like a table.
+
+    ``select(...).cte("name")`` makes one; declare it on the statement that uses it with
+    ``.with_(cte)``. For a recursive one, ``cte.union_all(step)`` adds the step that selects
+    from the CTE itself; ``recursive=True`` writes ``WITH RECURSIVE``.
+    """
+
+    __slots__ = ("c", "columns")
+
+    def __init__(
+        self,
+        select: Union[Select, Compound],
+        name: str,
+        names: Optional[Sequence[str]] = None,
+        recursive: bool = False,
+    ) -> None:
+        check_identifier(name, "CTE name")
+        what = f"CTE {name!r}"
+        column_names = () if names is None else tuple(str(check_identifier(n, "column name")) for n in names)
+        super().__init__(str(name), select, column_names, recursive)
+        self.columns: tuple[Column, ...] = output_columns(select, self, what, names)
+        self.c = ColumnCollection(what, self.columns)
+
+    def union(self, *others: Union[Select, Compound]) -> CTE:
+        """This CTE with its query UNIONed with ``others`` (the recursive step, typically)."""
+        return self._extended(_k.SET_UNION, False, others)
+
+    def union_all(self, *others: Union[Select, Compound]) -> CTE:
+        return self._extended(_k.SET_UNION, True, others)
+
+    def _extended(self, op: int, is_all: bool, others: tuple[Union[Select, Compound], ...]) -> CTE:
+        body = cast(Union[Select, "Compound"], self.select)
+        names = self.column_names or None
+        return CTE(_compound(op, is_all, (body, *others)), self.name, names, self.recursive)
+
+    def __repr__(self) -> str:
+        return f"<CTE {self.name}>"
 
 
 def select(*columns: object) -> Select:

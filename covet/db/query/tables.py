@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Optional
 
-from covet._speedups import sqlcompile as _k
+from covet._speedups import sqlnodes as _k
 from covet.db.dialects import check_identifier, check_type_name, quoted
 from covet.db.query.expressions import Compilable, Operators
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Optional
 
-from covet._speedups import sqlcompile as _k
+from covet._speedups import sqlnodes as _k
 from covet.db.query.expressions import Compilable, Node, _conditions, and_, coerce
 from covet.db.query.insert import ColumnKey, column_name, dml_table, returning_items
 from covet.db.query.tables import Table
