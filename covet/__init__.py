@@ -3,20 +3,33 @@
 from covet._speedups import speedups_enabled
 from covet.app import Covet
 from covet.exceptions import ClientDisconnect, HTTPException
+from covet.fileresponse import FileResponse
 from covet.requests import Request
-from covet.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from covet.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from covet.sse import EventSourceResponse, ServerSentEvent
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ClientDisconnect",
     "Covet",
+    "EventSourceResponse",
+    "FileResponse",
     "HTMLResponse",
     "HTTPException",
     "JSONResponse",
     "PlainTextResponse",
+    "RedirectResponse",
     "Request",
     "Response",
+    "ServerSentEvent",
     "StreamingResponse",
     "speedups_enabled",
 ]

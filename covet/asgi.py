@@ -73,39 +73,12 @@ def request_from_scope(app: Covet, scope: dict[str, Any], receive: Any) -> Reque
     return Request(head, AsgiConnection(app, scope), AsgiBody(receive))
 
 
-async def send_response(response: Any, send: Any, head_only: bool) -> None:
-    headers = response.headers
-    body = response.body
-    if body is not None:
-        # A whole body: tell the server its length so it need not send it chunked.
-        headers = [*headers, (b"content-length", b"%d" % len(body))]
-    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-    if body is not None:
-        await send({"type": "http.response.body", "body": b"" if head_only else body})
-    else:
-        iterator = response.body_iterator
-        try:
-            if not head_only:
-                async for chunk in iterator:
-                    if isinstance(chunk, str):
-                        chunk = chunk.encode("utf-8")
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        finally:
-            aclose = getattr(iterator, "aclose", None)
-            if aclose is not None:
-                await aclose()
-        await send({"type": "http.response.body", "body": b""})
-    background = getattr(response, "background", None)
-    if background is not None:
-        await background()
-
-
 async def serve_asgi(app: Covet, scope: dict[str, Any], receive: Any, send: Any) -> None:
     kind = scope["type"]
     if kind == "http":
         request = request_from_scope(app, scope, receive)
         response = await app.handle(request)
-        await send_response(response, send, scope["method"] == "HEAD")
+        await response(scope, receive, send)
     elif kind == "lifespan":
         await _lifespan(app, receive, send)
     elif kind == "websocket":
