@@ -5,7 +5,11 @@ import os
 from setuptools import setup
 
 # Keep in step with covet._speedups.COMPILED_MODULES.
-COMPILED_MODULES = ["http11", "messages", "connection", "router", "sqlcompile"]
+COMPILED_MODULES = ["http11", "messages", "router", "connection", "sqlcompile"]
+# C libraries linked into a kernel: http11 calls llhttp (vendored, see vendor/llhttp/README.md).
+C_SOURCES = {"http11": [f"vendor/llhttp/src/{name}.c" for name in ("api", "http", "llhttp")]}
+# Every kernel that cimports http11 sees llhttp's types through its .pxd, so all get the header.
+INCLUDE_DIRS = ["vendor/llhttp/include"]
 
 
 def extensions():
@@ -15,7 +19,12 @@ def extensions():
     from setuptools import Extension
 
     modules = [
-        Extension(f"covet._speedups.{name}", [f"covet/_speedups/{name}.py"], extra_compile_args=["-O2"])
+        Extension(
+            f"covet._speedups.{name}",
+            [f"covet/_speedups/{name}.py", *C_SOURCES.get(name, ())],
+            include_dirs=INCLUDE_DIRS,
+            extra_compile_args=["-O2"],
+        )
         for name in COMPILED_MODULES
     ]
     return cythonize(

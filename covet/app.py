@@ -9,10 +9,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from covet._speedups.messages import BaseResponse
+from covet._speedups.router import Dispatcher
 from covet.exceptions import ClientDisconnect, HTTPException
 from covet.requests import Request
 from covet.responses import JSONResponse, PlainTextResponse, Response
-from covet.routing import Match, MethodNotAllowed, Router, RouteTable
+from covet.routing import LookupResult, Match, MethodNotAllowed, Router
 
 logger = logging.getLogger("covet.error")
 
@@ -48,7 +49,7 @@ class Covet:
         self.on_startup: list[Hook] = list(on_startup)
         self.on_shutdown: list[Hook] = list(on_shutdown)
         self.router = Router(redirect_slashes=redirect_slashes)
-        self._table: RouteTable | None = None
+        self._dispatcher: Dispatcher | None = None
 
     # -- registration -----------------------------------------------------------------------
 
@@ -62,7 +63,7 @@ class Covet:
             if not inspect.iscoroutinefunction(handler):
                 raise TypeError(f"handler {handler.__qualname__} must be an 'async def' function")
             self.router.add_route(path, handler, methods, name)
-            self._table = None
+            self._dispatcher = None
             return registered
 
         return register
@@ -88,7 +89,7 @@ class Covet:
     def include_router(self, router: Router, prefix: str = "", name: str | None = None) -> None:
         """Serve ``router``'s routes under ``prefix`` (names become ``name:route``)."""
         self.router.include(router, prefix, name)
-        self._table = None
+        self._dispatcher = None
 
     def url_for(self, name: str, /, **params: Any) -> str:
         """The percent-encoded path of the route called ``name`` (see ``Router.url_for``)."""
@@ -96,14 +97,13 @@ class Covet:
 
     # -- dispatch ---------------------------------------------------------------------------
 
-    def __covet_handler__(self) -> Covet:
+    def __covet_handler__(self) -> Dispatcher:
         """What CovetPy's server calls instead of ASGI: ``dispatch``, ``convert``, ``handle_error``."""
-        self._compile()
-        return self
+        return self._compile()
 
-    def _compile(self) -> RouteTable:
-        table = self._table = self.router.compile()
-        return table
+    def _compile(self) -> Dispatcher:
+        dispatcher = self._dispatcher = Dispatcher(self.router.compile(), self)
+        return dispatcher
 
     def dispatch(self, request: Request) -> Any:
         """Route ``request``: a response when routing alone answers it, else the handler's coroutine.
@@ -111,11 +111,10 @@ class Covet:
         The server runs the coroutine itself (its first step without a Task), so no wrapper
         coroutine stands between it and the handler.
         """
-        table = self._table or self._compile()
-        result = table.lookup(request.method, request.path)
-        if type(result) is Match:
-            request.path_params = result.params
-            return result.route.endpoint(request)
+        return (self._dispatcher or self._compile()).dispatch(request)
+
+    def unmatched(self, request: Request, result: LookupResult) -> Response:
+        """The answer when no route takes ``request``: 405 (204 for OPTIONS), a redirect, or 404."""
         if type(result) is MethodNotAllowed:
             allow = ", ".join(sorted(result.allowed | {"OPTIONS"}))
             if request.method == "OPTIONS":

@@ -424,3 +424,87 @@ def test_http10_keep_alive_is_announced(http11):
 def test_header_that_could_split_the_response_is_refused(http11, name, value):
     with pytest.raises(ValueError):
         http11.encode_response_head(200, [(name, value)], 0, True, False, b"")
+
+
+# -- the two bindings to llhttp agree ----------------------------------------------------------
+# Compiled, the reader drives llhttp through C callbacks; interpreted, through httptools. Every
+# input below must give the same outcome either way, whole and split at every byte.
+
+AGREEMENT_CASES = [
+    b"GET /plain?x=1 HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n",
+    b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    b"GET / HTTP/1.0\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nX-Empty:\r\nX-Spaces:   \r\n\r\n",
+    b"POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET /next HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"5\r\nhello\r\n0\r\nX-Trailer: t\r\n\r\n",
+    b"POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+    b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok",
+    b"POST / HTTP/1.1\r\nHost: a\r\nExpect: magic\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nX-Folded: one\r\n two\r\n\r\n",
+    b"GET / HTTP/1.1\nHost: a\n\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nX-Bad: a\x01b\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost : a\r\n\r\n",
+    b"GET / HTTP/1.1\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+    b"GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+    b"GET / HTTP/1.2\r\nHost: a\r\n\r\n",
+    b"G@T / HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET nopath HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"PURGE /cache HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET http://a.example/x/y?q HTTP/1.1\r\nHost: a.example\r\n\r\n",
+    b"GET /%E2%82%AC HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x05hello",
+    b"GET /" + b"a" * 100 + b" HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + b"v" * 300 + b"\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(12)) + b"\r\n",
+]
+
+
+def _outcome(http11: ModuleType, pieces: list[bytes]) -> tuple:
+    """Everything a connection acts on after feeding ``pieces`` one by one (stops at a refusal)."""
+    r = reader(http11, line=64, header_bytes=256, count=10, body=1024)
+    status = 0
+    for piece in pieces:
+        status = r.feed(piece)
+        if status:
+            break
+    heads = [
+        (h.method, h.target, h.path, h.raw_path, h.query_string, h.headers, h.http_version,
+         h.keep_alive, h.content_length, h.chunked, h.expect_continue, h.upgrade, h.body_size,
+         h.complete, b"".join(h.body))
+        for h in r.ready
+    ]
+    # A 431 may name the per-field or the whole-block limit: llhttp tells the compiled binding a
+    # field is complete as soon as its line ends, httptools only when the next one starts.
+    reason = r.reason if status > 0 and status != 431 else ""
+    return status, reason, heads, r.in_head
+
+
+def _splits(data: bytes) -> list[list[bytes]]:
+    return [[data]] + [[data[:i], data[i:]] for i in range(1, len(data))]
+
+
+@pytest.mark.parametrize("data", AGREEMENT_CASES, ids=lambda d: d[:40].decode("latin-1"))
+def test_compiled_and_interpreted_readers_agree_however_the_bytes_arrive(data):
+    compiled = kernels.compiled("http11")
+    interpreted = kernels.interpreted("http11")
+    for pieces in _splits(data):
+        assert _outcome(compiled, pieces) == _outcome(interpreted, pieces), pieces
+
+
+def test_both_readers_report_the_same_upgrade_offset():
+    data = AGREEMENT_CASES[29]
+    offsets = []
+    for module in (kernels.compiled("http11"), kernels.interpreted("http11")):
+        r = reader(module)
+        assert r.feed(data) == -1
+        offsets.append(r.upgrade_offset)
+    assert offsets[0] == offsets[1] == data.index(b"\x81")

@@ -14,8 +14,9 @@ import os
 import sys
 from types import ModuleType
 
-#: The modules that setup.py compiles; keep in step with ``setup.py``.
-COMPILED_MODULES: tuple[str, ...] = ("http11", "messages", "connection", "router", "sqlcompile")
+#: The modules that setup.py compiles; keep in step with ``setup.py``. A module comes after the
+#: kernels it imports, so that interpreted it imports their interpreted forms.
+COMPILED_MODULES: tuple[str, ...] = ("http11", "messages", "router", "connection", "sqlcompile")
 
 
 def _extensions_disabled() -> bool:
@@ -43,4 +44,5 @@ def speedups_enabled() -> bool:
 
 if _extensions_disabled():
     for _name in COMPILED_MODULES:
-        sys.modules[f"{__name__}.{_name}"] = load_source(_name)
+        _module = sys.modules[f"{__name__}.{_name}"] = load_source(_name)
+        globals()[_name] = _module  # what ``from covet._speedups import <name>`` finds first

@@ -2,11 +2,13 @@
 
 cimport cython
 
+from cpython.contextvars cimport PyContext_CopyCurrent, PyContext_Enter, PyContext_Exit
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF
 
 from covet._speedups.http11 cimport RequestHead, RequestReader, encode_response_head
-from covet._speedups.messages cimport BaseResponse
+from covet._speedups.messages cimport BaseResponse, new_request
+from covet._speedups.router cimport Dispatcher
 
 cdef extern from "Python.h":
     ctypedef enum PySendResult:
@@ -17,8 +19,11 @@ cdef extern from "Python.h":
 
 cdef class HttpConnection
 
+cdef dict _current_tasks
+cdef object _current_task(loop)
+cdef _enter(loop, task)
+cdef _leave(loop, task)
 
-cpdef tuple _step(coro)
 cdef class ServerState:
     cdef public set connections
     cdef public set tasks
@@ -52,6 +57,7 @@ cdef class _Resume:
     cdef bint first
 
 
+@cython.final
 cdef class RequestCycle:
     cdef public HttpConnection conn
     cdef public RequestHead head
@@ -68,6 +74,7 @@ cdef class RequestCycle:
     cpdef wake(self)
 
 
+@cython.final
 cdef class HttpConnection:
     cdef public object app
     cdef public object handler
@@ -106,6 +113,7 @@ cdef class HttpConnection:
     cpdef run_queue(self)
     @cython.locals(state=ServerState, cycle=RequestCycle)
     cdef _start(self, RequestHead head)
+    @cython.locals(done=bint, result="PyObject*", head=RequestHead)
     cdef _start_native(self, RequestCycle cycle)
     cpdef handler_returned(self, RequestCycle cycle, request, value)
     cpdef handler_raised(self, RequestCycle cycle, request, exc)

@@ -17,7 +17,8 @@ from email.utils import formatdate
 import cython
 
 from covet._speedups.http11 import RequestReader, encode_response_head
-from covet._speedups.messages import BaseResponse
+from covet._speedups.messages import BaseResponse, new_request
+from covet._speedups.router import Dispatcher
 from covet.exceptions import ClientDisconnect
 
 error_log = logging.getLogger("covet.error")
@@ -32,9 +33,33 @@ _BODY_BUFFER_LIMIT = 256 * 1024
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _TEXT_PLAIN = (b"content-type", b"text/plain; charset=utf-8")
 _copy_context = contextvars.copy_context
-_current_task = asyncio.current_task
 _enter_task = asyncio.tasks._enter_task
 _leave_task = asyncio.tasks._leave_task
+#: The loop -> current Task dict that asyncio.current_task() reads (a plain dict up to 3.13);
+#: reading it directly spares a Python-level call per request.
+_current_tasks = getattr(asyncio.tasks, "_current_tasks", None)
+
+
+def _current_task(loop):
+    if _current_tasks is not None:
+        return _current_tasks.get(loop)
+    return asyncio.current_task(loop)
+
+
+def _enter(loop, task):
+    """``asyncio.tasks._enter_task`` for a loop known to have no current task."""
+    if _current_tasks is not None:
+        _current_tasks[loop] = task
+    else:
+        _enter_task(loop, task)
+
+
+def _leave(loop, task):
+    """``asyncio.tasks._leave_task`` for the task ``_enter`` made current."""
+    if _current_tasks is not None:
+        del _current_tasks[loop]
+    else:
+        _leave_task(loop, task)
 
 
 class ServerState:
@@ -183,14 +208,9 @@ async def _run_handlers(conn):
 def _step(coro):
     """Run ``coro`` to its first suspension: (True, result) if it finished, else (False, yielded).
 
-    Compiled, this is ``PyIter_Send``, which hands back the result without raising StopIteration.
+    The interpreted form of the eager first step; compiled, ``_start_native`` calls
+    ``PyIter_Send`` itself, which hands back the result without raising StopIteration.
     """
-    if cython.compiled:
-        result = cython.declare(cython.pointer(PyObject), cython.NULL)
-        status = PyIter_Send(coro, None, cython.address(result))
-        value = cython.cast(object, result)
-        Py_DECREF(value)
-        return status == PYGEN_RETURN, value
     try:
         return False, coro.send(None)
     except StopIteration as stop:
@@ -416,7 +436,8 @@ class HttpConnection:
         self.dispatching = True
         try:
             while self.cycle is None and ready and not self.closing:
-                head = ready.pop(0)
+                head = ready[0]
+                del ready[0]
                 if self.upgrade is not None and head is self.upgrade[0]:
                     self._switch_protocol(head)
                     return
@@ -466,17 +487,21 @@ class HttpConnection:
             run_asgi(self, cycle)
 
     def _start_native(self, cycle):
-        request = self.request_class(cycle.head, self.conn, cycle)
+        request = new_request(self.request_class, cycle.head, self.conn, cycle)
         native = self.handler
         try:
-            outcome = native.dispatch(request)
+            if type(native) is Dispatcher:
+                head = cycle.head
+                outcome = cython.cast(Dispatcher, native).route(request, head.method, head.path)
+            else:
+                outcome = native.dispatch(request)
         except BaseException as exc:
             self.handler_raised(cycle, request, exc)
             return
         if isinstance(outcome, BaseResponse):
             self.respond(cycle, outcome)
             return
-        context = _copy_context()
+        context = PyContext_CopyCurrent() if cython.compiled else _copy_context()
         worker = self.worker
         if worker is None:
             worker = self.worker = self.loop.create_task(_run_handlers(self))
@@ -485,16 +510,26 @@ class HttpConnection:
         # Outside any Task (as asyncio calls protocols), enter this connection's handler Task.
         outside = not self.worker_running and _current_task(loop) is None
         if outside:
-            _enter_task(loop, worker)
+            _enter(loop, worker)
         try:
-            done, value = context.run(_step, outcome)
+            if cython.compiled:
+                # PERF: context.run(_step, ...) without the Python-level call and its tuple.
+                PyContext_Enter(context)
+                try:
+                    done = PyIter_Send(outcome, None, cython.address(result)) == PYGEN_RETURN
+                finally:
+                    PyContext_Exit(context)
+                value = cython.cast(object, result)
+                Py_DECREF(value)
+            else:
+                done, value = context.run(_step, outcome)
         except BaseException as exc:
             if outside:
-                _leave_task(loop, worker)
+                _leave(loop, worker)
             self.handler_raised(cycle, request, exc)
             return
         if outside:
-            _leave_task(loop, worker)
+            _leave(loop, worker)
         if done:
             self.handler_returned(cycle, request, value)
             return

@@ -1,6 +1,53 @@
 # Cython declarations augmenting http11.py (pure-Python mode): the .py stays the one source.
 
 cimport cython
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from libc.stdint cimport uint8_t
+
+
+# The llhttp API (vendor/llhttp, linked into the compiled module): only what the reader uses.
+cdef extern from "llhttp.h":
+    ctypedef struct llhttp_t:
+        void* data
+        uint8_t method
+        uint8_t http_major
+        uint8_t http_minor
+        uint8_t upgrade
+
+    ctypedef int (*llhttp_data_cb)(llhttp_t*, const char* at, size_t length) noexcept
+    ctypedef int (*llhttp_cb)(llhttp_t*) noexcept
+
+    ctypedef struct llhttp_settings_t:
+        llhttp_cb on_message_begin
+        llhttp_data_cb on_url
+        llhttp_data_cb on_header_field
+        llhttp_data_cb on_header_value
+        llhttp_cb on_header_value_complete
+        llhttp_cb on_headers_complete
+        llhttp_data_cb on_body
+        llhttp_cb on_message_complete
+
+    ctypedef enum llhttp_errno_t:
+        HPE_OK
+        HPE_INVALID_METHOD
+        HPE_INVALID_URL
+        HPE_PAUSED_UPGRADE
+        HPE_USER
+
+    ctypedef enum llhttp_type_t:
+        HTTP_REQUEST
+
+    void llhttp_settings_init(llhttp_settings_t* settings)
+    void llhttp_init(llhttp_t* parser, llhttp_type_t type, const llhttp_settings_t* settings)
+    llhttp_errno_t llhttp_execute(llhttp_t* parser, const char* data, size_t length)
+    int llhttp_should_keep_alive(const llhttp_t* parser)
+    void llhttp_resume_after_upgrade(llhttp_t* parser)
+    const char* llhttp_get_error_reason(const llhttp_t* parser)
+    const char* llhttp_get_error_pos(const llhttp_t* parser)
+    const char* llhttp_method_name(uint8_t method)
+
+cdef llhttp_settings_t _SETTINGS
+cdef list _LLHTTP_METHODS
 
 cdef dict _METHODS
 cdef dict _STATUS_LINES
@@ -33,7 +80,12 @@ cdef class RequestHead:
     cpdef bytes take_body(self)
 
 
+@cython.final
 cdef class RequestReader:
+    cdef llhttp_t cparser
+    cdef public object error
+    cdef bytes field
+    cdef bytes value
     cdef public Py_ssize_t max_request_line
     cdef public Py_ssize_t max_header_bytes
     cdef public Py_ssize_t max_header_count
@@ -65,11 +117,40 @@ cdef class RequestReader:
     cpdef on_body(self, bytes chunk)
     @cython.locals(head=RequestHead)
     cpdef on_message_complete(self)
-    @cython.locals(length=object)
+    @cython.locals(length=object, size=Py_ssize_t)
     cpdef on_header(self, bytes name, bytes value)
     cpdef on_url(self, bytes url)
     cpdef int feed(self, data) except? -2
+    @cython.locals(start="const char*", err=llhttp_errno_t)
+    cdef int _execute(self, data) except? -2
+    cdef int _feed_httptools(self, data) except? -2
+    cdef int _malformed(self, str kind, str reason)
     cdef int _refuse(self, exc)
+    cdef bint _keep_alive(self)
+    @cython.locals(major=int, minor=int)
+    cdef str _version(self, bint keep_alive)
+    cdef str _method(self)
+    cpdef on_message_begin(self)
+
+
+@cython.locals(reader=RequestReader)
+cdef int _on_message_begin(llhttp_t* parser) noexcept
+@cython.locals(reader=RequestReader)
+cdef int _on_url(llhttp_t* parser, const char* at, size_t length) noexcept
+@cython.locals(reader=RequestReader)
+cdef int _on_header_field(llhttp_t* parser, const char* at, size_t length) noexcept
+@cython.locals(name=bytes, out="char*", i=size_t, c=char)
+cdef bytes _lower(const char* at, size_t length)
+@cython.locals(reader=RequestReader)
+cdef int _on_header_value(llhttp_t* parser, const char* at, size_t length) noexcept
+@cython.locals(reader=RequestReader, name=bytes, value=bytes)
+cdef int _on_header_value_complete(llhttp_t* parser) noexcept
+@cython.locals(reader=RequestReader)
+cdef int _on_headers_complete(llhttp_t* parser) noexcept
+@cython.locals(reader=RequestReader)
+cdef int _on_body(llhttp_t* parser, const char* at, size_t length) noexcept
+@cython.locals(reader=RequestReader)
+cdef int _on_message_complete(llhttp_t* parser) noexcept
 
 
 cpdef bytes status_line(status)

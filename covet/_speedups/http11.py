@@ -1,4 +1,4 @@
-"""HTTP/1.1 glue around httptools (llhttp): request heads in, response heads out.
+"""HTTP/1.1 glue around llhttp: request heads in, response heads out.
 
 llhttp rejects most malformed and smuggling-prone input itself (CL with TE, duplicate
 Content-Length, bare CR/LF, obs-fold, whitespace before the colon, control bytes, bad chunk
@@ -6,11 +6,16 @@ sizes). It enforces no size limits and accepts a few shapes RFC 9112 lets a serv
 this module counts bytes and checks Host, Transfer-Encoding, Expect and the request target.
 
 One source for both modes: ``http11.pxd`` types it for Cython; interpreted, it is plain Python.
+The rules live in ``RequestReader``'s ``on_*`` methods either way; only the binding to llhttp
+differs. Compiled, the module links llhttp itself (``vendor/llhttp``) and its C callbacks call
+those methods directly, so a request costs no Python-level call per header. Interpreted, the
+same llhttp drives them through ``httptools.HttpRequestParser``.
 """
 
 from http import HTTPStatus
 from urllib.parse import unquote
 
+import cython
 import httptools
 
 _METHODS = {
@@ -83,13 +88,21 @@ class RequestReader:
         self.max_header_count = max_header_count
         self.max_body_size = max_body_size
         self.max_head = max_request_line + max_header_bytes
-        self.parser = httptools.HttpRequestParser(self)
         self.ready = []
         self.current = None
         self.reason = ""
         self.upgrade_offset = 0
         self.in_head = False
+        self.error = None
+        self.field = b""
+        self.value = b""
         self._reset_head()
+        if cython.compiled:
+            self.parser = None
+            llhttp_init(cython.address(self.cparser), HTTP_REQUEST, cython.address(_SETTINGS))
+            self.cparser.data = cython.cast(cython.p_void, self)
+        else:
+            self.parser = httptools.HttpRequestParser(self)
 
     def _reset_head(self):
         self.head_bytes = 0
@@ -109,6 +122,42 @@ class RequestReader:
         """Parse ``data``; 0 when fine, -1 on an upgrade, else the status to refuse with."""
         if self.current is None:
             self.head_bytes += len(data)
+        status = self._execute(data) if cython.compiled else self._feed_httptools(data)
+        if status:
+            return status
+        if self.current is None and self.head_bytes > self.max_head:
+            # on_url refuses a long target itself, so what overflows here is the header block.
+            self.reason = "request header block too large"
+            return 431
+        return 0
+
+    def _execute(self, data):
+        """Compiled binding: run llhttp over ``data``; its C callbacks call the ``on_*`` methods."""
+        if type(data) is not bytes:
+            data = bytes(data)
+        start: cython.p_const_char = data
+        err = llhttp_execute(cython.address(self.cparser), start, len(data))
+        if err == HPE_OK:
+            return 0
+        if err == HPE_PAUSED_UPGRADE:
+            self.upgrade_offset = llhttp_get_error_pos(cython.address(self.cparser)) - start
+            llhttp_resume_after_upgrade(cython.address(self.cparser))
+            return -1
+        error = self.error
+        if error is not None:
+            self.error = None
+            if isinstance(error, RequestRejected):
+                return self._refuse(error)
+            raise error
+        reason = llhttp_get_error_reason(cython.address(self.cparser)).decode("latin-1")
+        if err == HPE_INVALID_METHOD:
+            return self._malformed("method", reason)
+        if err == HPE_INVALID_URL:
+            return self._malformed("url", reason)
+        return self._malformed("other", reason)
+
+    def _feed_httptools(self, data):
+        """Interpreted binding: httptools calls the ``on_*`` methods as Python methods."""
         try:
             self.parser.feed_data(data)
         except RequestRejected as exc:
@@ -121,22 +170,26 @@ class RequestReader:
             if isinstance(cause, RequestRejected):
                 return self._refuse(cause)
             raise
-        except httptools.HttpParserInvalidMethodError:
+        except httptools.HttpParserInvalidMethodError as exc:
+            return self._malformed("method", str(exc))
+        except httptools.HttpParserInvalidURLError as exc:
+            return self._malformed("url", str(exc))
+        except httptools.HttpParserError as exc:
+            return self._malformed("other", str(exc))
+        return 0
+
+    def _malformed(self, kind, reason):
+        """The status and reason for what llhttp refused (``kind``: method, url or other)."""
+        if kind == "method":
             self.reason = "invalid request method"
             return 400
-        except httptools.HttpParserInvalidURLError:
+        if kind == "url":
             self.reason = "invalid request target"
             return 400
-        except httptools.HttpParserError as exc:
-            self.reason = str(exc) or "malformed request"
-            if self.reason == "Invalid HTTP version":
-                return 505
-            return 400
-        if self.current is None and self.head_bytes > self.max_head:
-            # on_url refuses a long target itself, so what overflows here is the header block.
-            self.reason = "request header block too large"
-            return 431
-        return 0
+        self.reason = reason or "malformed request"
+        if self.reason == "Invalid HTTP version":
+            return 505
+        return 400
 
     def _refuse(self, exc):
         self.reason = exc.reason
@@ -154,6 +207,7 @@ class RequestReader:
         self.url = url
 
     def on_header(self, name, value):
+        """One header field; compiled, llhttp's binding hands the name over lower-cased already."""
         if value and (value[-1] == 32 or value[-1] == 9):
             value = value.rstrip(b" \t")  # RFC 9110 5.5: surrounding whitespace is not the value
         if self.current is not None:
@@ -164,41 +218,38 @@ class RequestReader:
             return
         if len(self.headers) >= self.max_header_count:
             raise RequestRejected(431, "more than %d header fields" % self.max_header_count)
-        self.header_bytes += len(name) + len(value) + 4
+        size = len(name)
+        self.header_bytes += size + len(value) + 4
         if self.header_bytes > self.max_header_bytes:
             raise RequestRejected(431, "header block larger than %d bytes" % self.max_header_bytes)
-        name = name.lower()
-        if name == b"host":
+        if not cython.compiled:
+            name = name.lower()
+        # PERF: the names that matter differ in length, so most fields cost one integer compare.
+        if size == 4 and name == b"host":
             self.host_count += 1
-        elif name == b"content-length":
+        elif size == 14 and name == b"content-length":
             length = int(value)
             if length > self.max_body_size:
                 raise RequestRejected(413, "body larger than %d bytes" % self.max_body_size)
             self.content_length = length
-        elif name == b"transfer-encoding":
+        elif size == 17 and name == b"transfer-encoding":
             self.te_count += 1
             self.transfer_encoding = value
-        elif name == b"expect":
+        elif size == 6 and name == b"expect":
             if value.strip().lower() != b"100-continue":
                 raise RequestRejected(417, "unsupported expectation")
             self.expect_continue = True
-        elif name == b"upgrade":
+        elif size == 7 and name == b"upgrade":
             self.upgrade = value.strip().lower()
-        elif name == b"connection":
+        elif size == 10 and name == b"connection":
             self.connection_seen = True
         self.headers.append((name, value))
 
     def on_headers_complete(self):
-        parser = self.parser
-        keep_alive = parser.should_keep_alive()
-        if keep_alive and not self.connection_seen:
-            # llhttp keeps a connection alive without a Connection header only for HTTP/1.1,
-            # so the version string (built afresh by each get_http_version call) is known.
-            version = "1.1"
-        else:
-            version = parser.get_http_version()
-            if version != "1.1" and version != "1.0":
-                raise RequestRejected(505, "HTTP version %s not supported" % version)
+        keep_alive = self._keep_alive()
+        version = self._version(keep_alive)
+        if version != "1.1" and version != "1.0":
+            raise RequestRejected(505, "HTTP version %s not supported" % version)
         if self.host_count != 1 and (version == "1.1" or self.host_count > 1):
             raise RequestRejected(400, "an HTTP/1.1 request needs exactly one Host header")
         if self.te_count:
@@ -213,14 +264,11 @@ class RequestReader:
             self.chunked = True
         if self.content_length > self.max_body_size:
             raise RequestRejected(413, "body larger than %d bytes" % self.max_body_size)
-        raw_method = parser.get_method()
-        method = _METHODS.get(raw_method)
-        if method is None:
-            method = raw_method.decode("ascii")
-        elif method == "CONNECT":
+        method = self._method()
+        if method == "CONNECT":
             raise RequestRejected(405, "CONNECT is not supported")
         target = self.url
-        if target[:1] == b"/" or target == b"*" and method == "OPTIONS":
+        if target and target[0] == 47 or target == b"*" and method == "OPTIONS":  # 47: "/"
             raw_path = target
         elif target[:7].lower() == b"http://" or target[:8].lower() == b"https://":
             rest = target[target.find(b"://") + 3:]
@@ -229,8 +277,8 @@ class RequestReader:
         else:
             raise RequestRejected(400, "invalid request target")
         query = b""
-        mark = raw_path.find(b"?")
-        if mark >= 0:
+        if b"?" in raw_path:
+            mark = raw_path.find(b"?")
             query = raw_path[mark + 1:]
             raw_path = raw_path[:mark]
         if b"%" in raw_path:
@@ -260,6 +308,31 @@ class RequestReader:
         self.header_bytes = 0
         self.head_bytes = 0
 
+    def _keep_alive(self):
+        if cython.compiled:
+            return llhttp_should_keep_alive(cython.address(self.cparser)) != 0
+        return self.parser.should_keep_alive()
+
+    def _version(self, keep_alive):
+        if cython.compiled:
+            major = self.cparser.http_major
+            minor = self.cparser.http_minor
+            if major == 1 and (minor == 1 or minor == 0):
+                return "1.1" if minor == 1 else "1.0"
+            return "%d.%d" % (major, minor)
+        if keep_alive and not self.connection_seen:
+            # llhttp keeps a connection alive without a Connection header only for HTTP/1.1,
+            # so the version string (built afresh by each get_http_version call) is known.
+            return "1.1"
+        return self.parser.get_http_version()
+
+    def _method(self):
+        if cython.compiled:
+            return _LLHTTP_METHODS[self.cparser.method]
+        raw_method = self.parser.get_method()
+        method = _METHODS.get(raw_method)
+        return method if method is not None else raw_method.decode("ascii")
+
     def on_body(self, chunk):
         head = self.current
         head.body_size += len(chunk)
@@ -274,6 +347,112 @@ class RequestReader:
             head.complete = True
         self.current = None
         self._reset_head()
+
+
+# -- the compiled binding's llhttp callbacks (C functions; see http11.pxd) ---------------------
+# Each hands its piece to the reader's ``on_*`` method; an exception is kept for ``_execute``
+# and stops the parser, as httptools does.
+
+def _on_message_begin(parser):
+    reader = cython.cast(RequestReader, parser.data)
+    reader.on_message_begin()
+    return 0
+
+
+def _on_url(parser, at, length):
+    reader = cython.cast(RequestReader, parser.data)
+    try:
+        reader.on_url(at[:length])
+    except BaseException as exc:
+        reader.error = exc
+        return HPE_USER
+    return 0
+
+
+def _on_header_field(parser, at, length):
+    reader = cython.cast(RequestReader, parser.data)
+    if reader.field:
+        reader.field = reader.field + _lower(at, length)
+    else:
+        reader.field = _lower(at, length)
+    return 0
+
+
+def _lower(at, length):
+    """``at[:length].lower()`` built in one allocation (field names are compared lower-case)."""
+    name = PyBytes_FromStringAndSize(cython.NULL, length)
+    out = PyBytes_AS_STRING(name)
+    for i in range(length):
+        c = at[i]
+        out[i] = c + 32 if 65 <= c <= 90 else c
+    return name
+
+
+def _on_header_value(parser, at, length):
+    reader = cython.cast(RequestReader, parser.data)
+    if reader.value:
+        reader.value = reader.value + at[:length]
+    else:
+        reader.value = at[:length]
+    return 0
+
+
+def _on_header_value_complete(parser):
+    reader = cython.cast(RequestReader, parser.data)
+    name = reader.field
+    value = reader.value
+    reader.field = b""
+    reader.value = b""
+    try:
+        reader.on_header(name, value)
+    except BaseException as exc:
+        reader.error = exc
+        return -1
+    return 0
+
+
+def _on_headers_complete(parser):
+    reader = cython.cast(RequestReader, parser.data)
+    try:
+        reader.on_headers_complete()
+    except BaseException as exc:
+        reader.error = exc
+        return -1
+    # An upgrade has no body here: llhttp stops after the head with HPE_PAUSED_UPGRADE.
+    return 1 if parser.upgrade else 0
+
+
+def _on_body(parser, at, length):
+    reader = cython.cast(RequestReader, parser.data)
+    try:
+        reader.on_body(at[:length])
+    except BaseException as exc:
+        reader.error = exc
+        return HPE_USER
+    return 0
+
+
+def _on_message_complete(parser):
+    reader = cython.cast(RequestReader, parser.data)
+    reader.on_message_complete()
+    return 0
+
+
+if cython.compiled:
+    llhttp_settings_init(cython.address(_SETTINGS))
+    _SETTINGS.on_message_begin = _on_message_begin
+    _SETTINGS.on_url = _on_url
+    _SETTINGS.on_header_field = _on_header_field
+    _SETTINGS.on_header_value = _on_header_value
+    _SETTINGS.on_header_value_complete = _on_header_value_complete
+    _SETTINGS.on_headers_complete = _on_headers_complete
+    _SETTINGS.on_body = _on_body
+    _SETTINGS.on_message_complete = _on_message_complete
+    #: llhttp's method numbers (``llhttp_method_t``, 0..46) to their names, the common ones shared.
+    _LLHTTP_METHODS = []
+    for _number in range(47):
+        _name = llhttp_method_name(_number)
+        _LLHTTP_METHODS.append(_METHODS.get(_name, _name.decode("ascii")))
 
 
 def status_line(status):
@@ -324,7 +503,8 @@ def encode_response_head(status, headers, content_length, keep_alive, http10_kee
         if common is not _HEADS_COMMON:
             _HEADS.clear()
             _HEADS_COMMON = common
-        shape = tuple(headers)
+        # PERF: one header (the content type) is the common case; key on it without a copy.
+        shape = headers[0] if len(headers) == 1 else tuple(headers)
         whole = (status, shape, content_length, keep_alive, http10_keep_alive)
         head = _HEADS.get(whole)
         if head is not None:

@@ -1,5 +1,7 @@
 # Cython declarations augmenting messages.py (pure-Python mode): the .py stays the one source.
 
+cimport cython
+
 from covet._speedups.http11 cimport RequestHead
 
 
@@ -16,6 +18,9 @@ cdef class BaseRequest:
     cdef public dict path_params
 
 
+cdef _init_request(BaseRequest request, head, conn, source)
+@cython.locals(request=BaseRequest)
+cpdef BaseRequest new_request(type cls, head, conn, source)
 cpdef list to_raw_headers(headers)
 cpdef content_type_header(media_type, charset)
 

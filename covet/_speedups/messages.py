@@ -9,18 +9,7 @@ class BaseRequest:
     """The parsed head, the connection it came on, and where the body comes from."""
 
     def __init__(self, head, conn, source):
-        self._head = head
-        self._conn = conn
-        self._source = source
-        self._body = None
-        # Caches of the accessors in covet.requests, filled on first use: None costs nothing
-        # here, where a Python-level slot left unset would cost an exception on first read.
-        self._query = None
-        self._headers = None
-        self._url = None
-        self._cookies = None
-        self._state = None
-        self.path_params = {}
+        _init_request(self, head, conn, source)
 
     @property
     def method(self):
@@ -42,6 +31,31 @@ class BaseRequest:
     def raw_headers(self):
         """(name, value) byte pairs in arrival order; names are lower-case."""
         return self._head.headers
+
+
+def _init_request(request, head, conn, source):
+    request._head = head
+    request._conn = conn
+    request._source = source
+    request._body = None
+    # Caches of the accessors in covet.requests, filled on first use: None costs nothing
+    # here, where a Python-level slot left unset would cost an exception on first read.
+    request._query = None
+    request._headers = None
+    request._url = None
+    request._cookies = None
+    request._state = None
+    request.path_params = {}
+
+
+def new_request(cls, head, conn, source):
+    """``cls(head, conn, source)`` for a ``BaseRequest`` subclass, without the Python-level call.
+
+    The server builds one per request; compiled, this skips argument parsing and ``__init__``.
+    """
+    request = cls.__new__(cls)
+    _init_request(request, head, conn, source)
+    return request
 
 
 def to_raw_headers(headers):

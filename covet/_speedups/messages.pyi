@@ -1,5 +1,5 @@
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Optional, Union
+from typing import Any, Optional, TypeVar, Union
 
 from covet._speedups.http11 import RequestHead
 
@@ -29,6 +29,9 @@ class BaseRequest:
     @property
     def raw_headers(self) -> RawHeaders: ...
 
+R = TypeVar("R", bound=BaseRequest)
+
+def new_request(cls: type[R], head: RequestHead, conn: Any, source: Any) -> R: ...
 def to_raw_headers(headers: Union[Mapping[str, str], RawHeaders, None]) -> RawHeaders: ...
 def content_type_header(media_type: Optional[str], charset: str) -> Optional[tuple[bytes, bytes]]: ...
 

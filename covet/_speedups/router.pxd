@@ -86,11 +86,12 @@ cdef class RouteTable:
     cdef readonly bint redirect_slashes
     cdef bint has_mounts
 
-    @cython.locals(leaf=_Node, entry=_Entry, n=Py_ssize_t)
+    @cython.locals(entry=_Entry, n=Py_ssize_t)
     cpdef object lookup(self, str method, str path)
+    @cython.locals(leaf=_Node)
+    cdef _Entry _static_entry(self, str method, str path)
     @cython.locals(leaf=_Node, n=Py_ssize_t, leaves=list, allowed=set, found=MountMatch, other=str)
     cdef object _miss(self, str method, str path)
-    @cython.locals(leaf=_Node)
     cdef bint _resolves(self, str method, str path) except -1
     @cython.locals(node=_Node, existing=_Entry)
     cpdef add_route(self, str template, list segments, tuple names, methods, route)
@@ -98,3 +99,15 @@ cdef class RouteTable:
     cpdef add_mount(self, str template, list segments, tuple names, mount)
     @cython.locals(node=_Node, child=_Node, kind=int)
     cdef _Node _insert(self, str template, list segments)
+
+
+@cython.final
+cdef class Dispatcher:
+    cdef public RouteTable table
+    cdef public object app
+    cdef public object convert
+    cdef public object handle_error
+
+    cpdef dispatch(self, request)
+    @cython.locals(entry=_Entry, match=Match)
+    cpdef route(self, request, str method, str path)

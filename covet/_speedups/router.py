@@ -307,11 +307,9 @@ class RouteTable:
 
     def lookup(self, method, path):
         """``Match``, ``MethodNotAllowed``, ``MountMatch`` or ``NotFound`` for a decoded path."""
-        leaf = self.static_leaves.get(path)
-        if leaf is not None:
-            entry = leaf.methods.get(method)
-            if entry is not None:
-                return _match(entry.route, {})
+        entry = self._static_entry(method, path)
+        if entry is not None:
+            return _match(entry.route, {})
         n = len(path)
         if n == 0 or path[0] != "/":
             return _NOT_FOUND
@@ -320,6 +318,13 @@ class RouteTable:
         if entry is not None:
             return _match(entry.route, _params(entry.names, values))
         return self._miss(method, path)
+
+    def _static_entry(self, method, path):
+        """The route for a path without parameters, or None (one dict lookup, no allocation)."""
+        leaf = self.static_leaves.get(path)
+        if leaf is not None:
+            return leaf.methods.get(method)
+        return None
 
     def _miss(self, method, path):
         n = len(path)
@@ -345,8 +350,7 @@ class RouteTable:
         return _NOT_FOUND
 
     def _resolves(self, method, path):
-        leaf = self.static_leaves.get(path)
-        if leaf is not None and method in leaf.methods:
+        if self._static_entry(method, path) is not None:
             return True
         return _search(self.root, path, 1, len(path), method, []) is not None
 
@@ -411,3 +415,33 @@ class RouteTable:
                 )
             node = child
         return node
+
+
+class Dispatcher:
+    """Routes each request to its endpoint: what a CovetPy app hands CovetPy's server.
+
+    ``route`` returns the matched endpoint's coroutine, or what ``app.unmatched(request,
+    result)`` makes of a failed lookup (a response for 404/405/redirects, or a coroutine).
+    ``convert`` and ``handle_error`` are the app's, for the server's other two calls. Compiled,
+    the server calls ``route`` as a C function with the method and path it already holds.
+    """
+
+    def __init__(self, table, app):
+        self.table = table
+        self.app = app
+        self.convert = app.convert
+        self.handle_error = app.handle_error
+
+    def dispatch(self, request):
+        return self.route(request, request.method, request.path)
+
+    def route(self, request, method, path):
+        entry = self.table._static_entry(method, path)
+        if entry is not None:
+            return entry.route.endpoint(request)  # path_params stays the request's empty dict
+        result = self.table.lookup(method, path)
+        if type(result) is Match:
+            match = result
+            request.path_params = match.params
+            return match.route.endpoint(request)
+        return self.app.unmatched(request, result)

@@ -71,3 +71,14 @@ class RouteTable:
         names: Sequence[str],
         mount: Any,
     ) -> None: ...
+
+class Dispatcher:
+    """Routes each request to its endpoint: what a CovetPy app hands CovetPy's server."""
+
+    table: RouteTable
+    app: Any
+    convert: Any
+    handle_error: Any
+    def __init__(self, table: RouteTable, app: Any) -> None: ...
+    def dispatch(self, request: Any) -> Any: ...
+    def route(self, request: Any, method: str, path: str) -> Any: ...
