@@ -185,7 +185,7 @@ class FileResponse(Response):
         if plan.status not in (304,):
             headers = [*headers, (b"content-length", b"%d" % plan.length)]
         await send({"type": "http.response.start", "status": plan.status, "headers": headers})
-        if method == "HEAD" or not plan.ranges or plan.status not in (200, 206):
+        if method == "HEAD" or not plan.ranges:  # 304, 412, 416 and empty files have none
             await send({"type": "http.response.body", "body": b""})
         else:
             await self._send_ranges(scope, plan, send)

@@ -38,6 +38,10 @@ def app(files):
     async def download(request: Request) -> FileResponse:
         return FileResponse(files / "small.txt", filename="Résumé \"final\".txt")
 
+    @app.get("/gone")
+    async def gone(request: Request) -> FileResponse:
+        return FileResponse(files / "small.txt", status_code=410)
+
     @app.get("/missing")
     async def missing(request: Request) -> FileResponse:
         return FileResponse(files / "nope.txt")
@@ -78,6 +82,11 @@ async def test_a_large_file_arrives_intact(client):
     response = await client.get("/files/large.bin")
     assert response.headers["content-type"] == "application/octet-stream"
     assert response.content == LARGE
+
+
+async def test_a_file_sent_with_another_status_keeps_its_body(client):
+    response = await client.get("/gone", headers={"range": "bytes=0-1"})
+    assert response.status_code == 410 and response.content == SMALL  # no ranges but on a 200
 
 
 async def test_an_empty_file_is_an_empty_200(client):

@@ -130,7 +130,7 @@ async def send_file(conn: HttpConnection, cycle: RequestCycle, response: FileRes
             keep_alive and head.http_version == "1.0", conn.state.common_headers,
         )
         cycle.status = plan.status
-        if head.method == "HEAD" or plan.status not in (200, 206) or not plan.ranges:
+        if head.method == "HEAD" or not plan.ranges:  # 304, 412, 416 and empty files have none
             cycle.response_started = True
             conn.write(data)
         else:
