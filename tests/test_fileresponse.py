@@ -10,6 +10,7 @@ import pytest
 from covet import Covet, Request
 from covet.fileresponse import FileResponse, content_disposition, parse_ranges
 from covet.server import streaming
+from tests.clients import CLIENT_KINDS, http_client
 from tests.servers import exchange, running_server
 from tests.tls import tls_files
 
@@ -55,15 +56,10 @@ def server(app):
         yield srv
 
 
-@pytest.fixture(params=["covet", "asgi"])
+@pytest.fixture(params=CLIENT_KINDS)
 async def client(request, server, app):
-    if request.param == "covet":
-        async with httpx.AsyncClient(base_url=server.url) as http:
-            yield http
-    else:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with http_client(request.param, app, server) as http:
+        yield http
 
 
 async def test_a_file_is_sent_whole_with_its_validators(client, files):

@@ -16,6 +16,7 @@ from covet.responses import (
     Response,
     StreamingResponse,
 )
+from tests.clients import CLIENT_KINDS, http_client
 from tests.servers import exchange, running_server
 from tests.tls import tls_files
 
@@ -85,15 +86,10 @@ def server():
         yield srv
 
 
-@pytest.fixture(params=["covet", "asgi"])
+@pytest.fixture(params=CLIENT_KINDS)
 async def client(request, server):
-    if request.param == "covet":
-        async with httpx.AsyncClient(base_url=server.url) as http:
-            yield http
-    else:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with http_client(request.param, app, server) as http:
+        yield http
 
 
 async def test_cookies_default_to_httponly_samesite_lax_and_not_secure_over_http(client):

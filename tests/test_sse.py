@@ -9,6 +9,7 @@ import pytest
 
 from covet import Covet, Request
 from covet.sse import EventSourceResponse, ServerSentEvent
+from tests.clients import CLIENT_KINDS, http_client
 from tests.servers import read_all, running_server
 
 app = Covet()
@@ -63,15 +64,10 @@ def server():
         yield srv
 
 
-@pytest.fixture(params=["covet", "asgi"])
+@pytest.fixture(params=CLIENT_KINDS)
 async def client(request, server):
-    if request.param == "covet":
-        async with httpx.AsyncClient(base_url=server.url) as http:
-            yield http
-    else:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with http_client(request.param, app, server) as http:
+        yield http
 
 
 def test_an_event_is_framed_field_by_field():
