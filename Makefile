@@ -34,6 +34,7 @@ test: build
 	$(PY) -m pytest --cov=covet --cov-branch --cov-report=term $(PYTEST_ARGS) || { rc=$$?; \
 		[ $$rc -eq 5 ] && echo "make test: pytest collected no tests" >&2; exit $$rc; }
 	COVET_NO_EXTENSIONS=1 $(PY) -m pytest -q -p no:cacheprovider tests/server tests/test_app.py \
+		tests/middleware tests/test_mount.py \
 		tests/db/test_query_select.py tests/db/test_query_insert_update_delete.py \
 		tests/test_requests.py tests/test_responses.py tests/test_fileresponse.py tests/test_sse.py \
 		$(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] && echo "make test: no interpreted-mode tests" >&2; exit $$rc; }

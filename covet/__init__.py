@@ -14,6 +14,7 @@ from covet.responses import (
     StreamingResponse,
 )
 from covet.sse import EventSourceResponse, ServerSentEvent
+from covet.websockets import WebSocket, WebSocketDisconnect
 
 __version__ = "0.1.0"
 
@@ -31,5 +32,7 @@ __all__ = [
     "Response",
     "ServerSentEvent",
     "StreamingResponse",
+    "WebSocket",
+    "WebSocketDisconnect",
     "speedups_enabled",
 ]

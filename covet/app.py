@@ -5,31 +5,49 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Optional, TypeVar
 
 from covet._speedups.messages import BaseResponse
 from covet._speedups.router import Dispatcher
+from covet.asgi import ASGIApp, Receive, Scope, Send
+from covet.asgi_bridge import call_asgi, http_scope_for
 from covet.exceptions import ClientDisconnect, HTTPException
+from covet.lifespan import AppLifespan, LifespanFunction
+from covet.middleware.base import BaseHTTPMiddleware, DispatchFunction, Middleware
+from covet.middleware.errors import (
+    ExceptionHandler,
+    ExceptionHandlers,
+    HandlerKey,
+    call_async,
+    call_sync,
+    http_exception_response,
+    is_async_callable,
+)
+from covet.middleware.stack import Stack, build_stack
 from covet.requests import Request
 from covet.responses import JSONResponse, PlainTextResponse, Response
-from covet.routing import LookupResult, Match, MethodNotAllowed, Router
+from covet.routing import WEBSOCKET, LookupResult, Match, MethodNotAllowed, MountMatch, Router, RouteTable
+from covet.websockets import WebSocketHandler
 
 logger = logging.getLogger("covet.error")
 
 Handler = Callable[[Request], Awaitable[Any]]
 H = TypeVar("H", bound=Handler)
+W = TypeVar("W", bound=WebSocketHandler)
+E = TypeVar("E", bound=ExceptionHandler)
+D = TypeVar("D", bound=DispatchFunction)
 Hook = Callable[[], Any]
-
-_NOT_FOUND = PlainTextResponse("Not Found", status_code=404)
 
 
 class Covet:
     """A CovetPy application: ``@app.get("/users/{id:int}")`` registers ``async def handler(request)``.
 
     Handlers return a Response, a ``str`` (text), ``bytes``, or a dict, list or dataclass (JSON).
-    Path parameters arrive converted in ``request.path_params``. The object is an ASGI 3 callable,
-    and CovetPy's own server calls ``dispatch`` directly.
+    Path parameters arrive converted in ``request.path_params``. Around the routes: middleware
+    (``covet.middleware.stack``), exception handlers (``covet.middleware.errors``), mounted ASGI
+    apps, WebSocket routes (``covet.websockets``) and the lifespan (``covet.lifespan``). The
+    object is an ASGI 3 callable; CovetPy's own server calls it natively (``__covet_handler__``).
     """
 
     def __init__(
@@ -37,8 +55,11 @@ class Covet:
         *,
         debug: bool = False,
         redirect_slashes: bool = True,
+        middleware: Sequence[Middleware] = (),
+        exception_handlers: Optional[Mapping[HandlerKey, ExceptionHandler]] = None,
         on_startup: Iterable[Hook] = (),
         on_shutdown: Iterable[Hook] = (),
+        lifespan: Optional[LifespanFunction] = None,
         max_body_size: int = 16 * 1024 * 1024,
     ) -> None:
         if max_body_size < 1:
@@ -50,6 +71,11 @@ class Covet:
         self.on_shutdown: list[Hook] = list(on_shutdown)
         self.router = Router(redirect_slashes=redirect_slashes)
         self._dispatcher: Dispatcher | None = None
+        self.user_middleware: list[Middleware] = list(middleware)
+        self.exception_handlers = ExceptionHandlers(exception_handlers)
+        self.lifespan_state: dict[str, Any] = {}
+        self._lifespan = AppLifespan(lifespan)
+        self._stack: Stack | None = None
 
     # -- registration -----------------------------------------------------------------------
 
@@ -95,15 +121,94 @@ class Covet:
         """The percent-encoded path of the route called ``name`` (see ``Router.url_for``)."""
         return self.router.url_for(name, **params)
 
+    def websocket(self, path: str, name: str | None = None) -> Callable[[W], W]:
+        """Register ``async def handler(websocket)`` for WebSocket handshakes on ``path``."""
+
+        def register(handler: W) -> W:
+            self.router.websocket(path, name)(handler)
+            self._dispatcher = None
+            return handler
+
+        return register
+
+    def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+        """Serve every path under ``path`` that no route takes with the ASGI ``app``.
+
+        The mounted app sees ``root_path`` set to where it is mounted and the whole ``path``,
+        as the ASGI spec has it (Starlette apps and ``StaticFiles`` work as they would there).
+        An app with a ``__covet_mount__(request, path)`` coroutine method is called natively
+        instead, with no scope and no Task.
+        """
+        self.router.mount(path, app, name)
+        self._dispatcher = None
+
+    # -- middleware and exception handlers --------------------------------------------------
+
+    def add_middleware(self, cls: Any, /, *args: Any, **options: Any) -> None:
+        """Wrap the app in ``cls(app, *args, **options)``: it becomes the outermost layer so far."""
+        if self._stack is not None:
+            raise RuntimeError("cannot add middleware after the application has started serving")
+        self.user_middleware.insert(0, Middleware(cls, *args, **options))
+
+    def middleware(self, kind: str = "http") -> Callable[[D], D]:
+        """Decorator for ``async def mw(request, call_next) -> Response``: a native middleware layer."""
+        if kind != "http":
+            raise ValueError(f"@app.middleware takes 'http', not {kind!r}")
+
+        def register(dispatch: D) -> D:
+            self.add_middleware(BaseHTTPMiddleware, dispatch=dispatch)
+            return dispatch
+
+        return register
+
+    def add_exception_handler(self, key: HandlerKey, handler: ExceptionHandler) -> None:
+        """Answer exceptions of class ``key`` (or HTTPExceptions with status ``key``) with ``handler``."""
+        if self._stack is not None:
+            raise RuntimeError("cannot add exception handlers after the application has started serving")
+        self.exception_handlers.add(key, handler)
+
+    def exception_handler(self, key: HandlerKey) -> Callable[[E], E]:
+        """Decorator form of ``add_exception_handler``: ``@app.exception_handler(404)``."""
+
+        def register(handler: E) -> E:
+            self.add_exception_handler(key, handler)
+            return handler
+
+        return register
+
     # -- dispatch ---------------------------------------------------------------------------
 
-    def __covet_handler__(self) -> Dispatcher:
-        """What CovetPy's server calls instead of ASGI: ``dispatch``, ``convert``, ``handle_error``."""
-        return self._compile()
+    def __covet_handler__(self) -> Any:
+        """What CovetPy's server calls instead of ASGI: ``dispatch``, ``convert``, ``handle_error``.
+
+        The compiled ``Dispatcher`` when the app has no middleware and no ``async`` exception
+        handler (each request costs what routing and the handler cost); else the native stack;
+        None when the outermost middleware is a pure ASGI one, so that the server runs the app
+        through ASGI.
+        """
+        dispatcher = self._compile()
+        stack = self.middleware_stack
+        if stack.http is None:
+            return None
+        if not self.user_middleware and not self.exception_handlers.any_async:
+            return dispatcher
+        return NativeStack(self)
 
     def _compile(self) -> Dispatcher:
         dispatcher = self._dispatcher = Dispatcher(self.router.compile(), self)
         return dispatcher
+
+    @property
+    def route_table(self) -> RouteTable:
+        """The compiled routes (compiled again after a route is added)."""
+        return (self._dispatcher or self._compile()).table
+
+    @property
+    def middleware_stack(self) -> Stack:
+        """The middleware around the app, built on first use."""
+        if self._stack is None:
+            self._stack = build_stack(self, self.user_middleware)
+        return self._stack
 
     def dispatch(self, request: Request) -> Any:
         """Route ``request``: a response when routing alone answers it, else the handler's coroutine.
@@ -113,17 +218,47 @@ class Covet:
         """
         return (self._dispatcher or self._compile()).dispatch(request)
 
-    def unmatched(self, request: Request, result: LookupResult) -> Response:
-        """The answer when no route takes ``request``: 405 (204 for OPTIONS), a redirect, or 404."""
+    def unmatched(self, request: Request, result: LookupResult) -> Any:
+        """The answer when no route takes ``request``: a mounted app's, 405 (204 for OPTIONS), a
+        redirect, or 404 — through the exception handler registered for the status, if any."""
+        if type(result) is MountMatch:
+            return self._call_mount(request, result)
         if type(result) is MethodNotAllowed:
-            allow = ", ".join(sorted(result.allowed | {"OPTIONS"}))
+            allowed = result.allowed - {WEBSOCKET}
+            if not allowed:
+                return self._routing_error(request, HTTPException(404))  # a WebSocket route only
+            allow = ", ".join(sorted(allowed | {"OPTIONS"}))
             if request.method == "OPTIONS":
                 return Response(status_code=204, headers={"allow": allow})
-            return PlainTextResponse("Method Not Allowed", status_code=405, headers={"allow": allow})
+            return self._routing_error(request, HTTPException(405, headers={"allow": allow}))
         redirect = getattr(result, "redirect", None)
         if redirect is not None:
             return self._redirect_slash(request)
-        return _NOT_FOUND
+        return self._routing_error(request, HTTPException(404))
+
+    def _routing_error(self, request: Request, exc: HTTPException) -> Any:
+        """The 404 or 405 routing gives: the handler registered for it, else the default text.
+
+        A fresh response each time: middleware may change the response it is handed.
+        """
+        handler = self.exception_handlers.by_status.get(exc.status_code)
+        if handler is None:
+            return http_exception_response(request, exc)
+        if is_async_callable(handler):
+            return call_async(handler, request, exc)  # the server awaits it like a handler
+        return call_sync(handler, request, exc)
+
+    def _call_mount(self, request: Request, match: MountMatch) -> Awaitable[Response]:
+        """Run the mounted app: natively when it offers ``__covet_mount__(request, path)`` (``path``
+        is the rest below the mount), else through ASGI (``covet.asgi_bridge``)."""
+        request.path_params = match.params
+        native = getattr(match.mount.app, "__covet_mount__", None)
+        if native is not None:
+            return native(request, match.path)  # type: ignore[no-any-return]
+        path = request.path
+        mounted_at = path[: len(path) - len(match.path)]
+        scope = http_scope_for(request, self.lifespan_state, mounted_at, match.params)
+        return call_asgi(match.mount.app, request, scope)
 
     def _redirect_slash(self, request: Request) -> Response:
         """308 (the method is kept) to the same path with its trailing slash toggled."""
@@ -138,49 +273,87 @@ class Covet:
         return to_response(result, self._handler_name(request))
 
     def handle_error(self, request: Request, exc: BaseException) -> Response:
-        """The response for an exception a handler raised (ClientDisconnect is passed on)."""
-        if isinstance(exc, HTTPException):
-            return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+        """The response for an exception the app raised (ClientDisconnect is passed on).
+
+        Called by CovetPy's server, synchronously: used when no exception handler is ``async``.
+        """
         if isinstance(exc, ClientDisconnect) or not isinstance(exc, Exception):
             raise exc  # the server closes the connection; nothing to answer, nothing to log
-        logger.error("Exception in handler %s", self._handler_name(request), exc_info=exc)
-        return PlainTextResponse("Internal Server Error", status_code=500)
-
-    def _handler_name(self, request: Request) -> str:
-        result = self.router.lookup(request.method, request.path)
-        if type(result) is Match:
-            return str(result.route.endpoint.__qualname__)
-        return "?"
+        handler, unhandled = self.exception_handlers.resolve(exc, self.debug)
+        if unhandled:
+            self._log_unhandled(request, exc)
+        return call_sync(handler, request, exc)
 
     async def handle(self, request: Request) -> Response:
-        """Route and run ``request`` to its response (the path taken under ASGI servers)."""
+        """Run the whole app (middleware, routing, handler, exception handlers) for ``request``."""
+        stack = self.middleware_stack
+        try:
+            if stack.http is not None:
+                return await stack.http(request)
+            return await call_asgi(stack.asgi, request, http_scope_for(request, self.lifespan_state))
+        except ClientDisconnect:
+            raise
+        except Exception as exc:
+            handler, unhandled = self.exception_handlers.resolve(exc, self.debug)
+            if unhandled:
+                self._log_unhandled(request, exc)
+            return await call_async(handler, request, exc)
+
+    async def call_endpoint(self, request: Request) -> Response:
+        """Route and run ``request``, answering its exceptions with their handlers: the layer
+        the middleware wraps. An exception no handler takes propagates (to the 500)."""
         outcome = self.dispatch(request)
         if isinstance(outcome, BaseResponse):
             return outcome  # type: ignore[return-value]
         try:
             result = await outcome
         except Exception as exc:
-            return self.handle_error(request, exc)
+            handler = self.exception_handlers.find(exc)
+            if handler is None:
+                raise
+            return await call_async(handler, request, exc)
         if isinstance(result, BaseResponse):
             return result  # type: ignore[return-value]
         return self.convert(request, result)
 
+    def _log_unhandled(self, request: Request, exc: BaseException) -> None:
+        logger.error("Exception in handler %s", self._handler_name(request), exc_info=exc)
+
+    def _handler_name(self, request: Request) -> str:
+        result = self.router.lookup(request.method, request.path)
+        if type(result) is Match:
+            return str(result.route.endpoint.__qualname__)
+        if type(result) is MountMatch:
+            return f"(the app mounted at {result.mount.path or '/'})"
+        return "?"
+
     async def startup(self) -> None:
-        for hook in self.on_startup:
-            result = hook()
-            if inspect.isawaitable(result):
-                await result
+        """Run the start-up hooks, then enter the lifespan context (what the server's lifespan does)."""
+        await self._lifespan.startup(self)
 
     async def shutdown(self) -> None:
-        for hook in self.on_shutdown:
-            result = hook()
-            if inspect.isawaitable(result):
-                await result
+        """Exit the lifespan context, then run the shut-down hooks."""
+        await self._lifespan.shutdown(self)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        from covet.asgi import serve_asgi
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.middleware_stack.asgi(scope, receive, send)
 
-        await serve_asgi(self, scope, receive, send)
+
+class NativeStack:
+    """The app with its middleware, as CovetPy's server calls it (see ``Covet.__covet_handler__``).
+
+    ``dispatch`` hands the server ``Covet.handle``'s coroutine: it awaits the outermost layer
+    and answers what escapes it inside the request's context (so ``async`` exception handlers
+    can run, and the error log sees the request's context variables, its request id say).
+    """
+
+    __slots__ = ("app", "dispatch", "convert", "handle_error")
+
+    def __init__(self, app: Covet) -> None:
+        self.app = app
+        self.dispatch = app.handle
+        self.convert = app.convert
+        self.handle_error = app.handle_error
 
 
 def to_response(result: Any, handler_name: str = "?") -> Response:

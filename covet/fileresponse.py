@@ -17,11 +17,14 @@ import stat
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
-from typing import IO, Optional, Union
+from typing import IO, TYPE_CHECKING, Optional, Union
 from urllib.parse import quote
 
 from covet.datastructures import Headers
-from covet.responses import Background, HeadersInit, RawHeaders, Receive, Response, Scope, Send
+from covet.responses import Background, HeadersInit, RawHeaders, Response
+
+if TYPE_CHECKING:
+    from covet.asgi import Receive, Scope, Send
 
 CHUNK_SIZE = 256 * 1024
 MAX_RANGES = 16  # more (after merging) is served whole, as nginx does: no range amplification

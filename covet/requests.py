@@ -93,10 +93,14 @@ class Request(BaseRequest):
 
     @property
     def state(self) -> State:
-        """Per-request storage for middleware and handlers: ``request.state.user = ...``."""
+        """Per-request storage for middleware and handlers: ``request.state.user = ...``.
+
+        It starts as a copy of the app's lifespan state (what its lifespan context yielded).
+        """
         state = self._state
         if state is None:
-            state = self._state = State()
+            lifespan_state = getattr(self._conn.app, "lifespan_state", None)
+            state = self._state = State(dict(lifespan_state) if lifespan_state else None)
         return state  # type: ignore[no-any-return]
 
     @property

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 from urllib.parse import quote
 
 import orjson
@@ -20,12 +20,12 @@ from covet._speedups.messages import BaseResponse, content_type_header, to_raw_h
 from covet.cookies import needs_secure, set_cookie_value
 from covet.datastructures import URL, MutableHeaders, encode_header
 
+if TYPE_CHECKING:
+    from covet.asgi import Receive, Scope, Send
+
 RawHeaders = list[tuple[bytes, bytes]]
 HeadersInit = Union[Mapping[str, str], RawHeaders, None]
 Background = Optional[Callable[[], Awaitable[Any]]]
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 _NO_BODY_STATUS = frozenset({204, 304})
 

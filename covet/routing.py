@@ -20,6 +20,10 @@ Routes win over mounts; the mount with the longest prefix takes what no route ma
 segment (``//``) matches nothing (no template may contain one) except a trailing slash, which
 only a template ending in ``/`` has.
 
+WebSocket routes (``router.websocket(path)``) are routes for the pseudo-method ``WEBSOCKET``:
+``lookup("WEBSOCKET", path)`` finds them; an HTTP request to a path only they serve gets
+``MethodNotAllowed({"WEBSOCKET"})``, which the app answers with 404.
+
 ``RouteTable.lookup(method, path)`` answers one of:
 
 * ``Match(route, params)``: ``params`` are converted (``{id:int}`` gives an int). HEAD matches a
@@ -35,6 +39,7 @@ only a template ending in ``/`` has.
 from __future__ import annotations
 
 import decimal
+import inspect
 import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -71,12 +76,16 @@ __all__ = [
     "RouteTable",
     "Router",
     "URLBuildError",
+    "WEBSOCKET",
     "parse_template",
     "register_converter",
 ]
 
 LookupResult = Union[Match, MethodNotAllowed, MountMatch, NotFound]
 E = TypeVar("E", bound=Callable[..., Any])
+
+# The pseudo-method WebSocket routes are registered under: HTTP methods never match it.
+WEBSOCKET = "WEBSOCKET"
 
 # What RFC 3986 lets a path segment hold unencoded besides letters, digits and -._~ (which quote keeps).
 _SEGMENT_SAFE = "!$&'()*+,;=:@"
@@ -369,6 +378,17 @@ class Router:
 
     def options(self, path: str, name: str | None = None) -> Callable[[E], E]:
         return self.route(path, ("OPTIONS",), name)
+
+    def websocket(self, path: str, name: str | None = None) -> Callable[[E], E]:
+        """Decorator: ``async def handler(websocket)`` answers WebSocket handshakes on ``path``."""
+
+        def register(endpoint: E) -> E:
+            if not inspect.iscoroutinefunction(endpoint):
+                raise TypeError(f"WebSocket handler {endpoint.__qualname__} must be an 'async def' function")
+            self.add_route(path, endpoint, (WEBSOCKET,), name)
+            return endpoint
+
+        return register
 
     def mount(self, path: str, app: Any, name: str | None = None) -> Mount:
         """Hand every path under ``path`` that no route matches to ``app`` (see ``MountMatch``)."""

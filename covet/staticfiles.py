@@ -1,4 +1,4 @@
-"""StaticFiles: serve a directory, as an ASGI app (``app.mount("/static", StaticFiles(...))``) or natively.
+"""StaticFiles: serve a directory with ``app.mount("/static", StaticFiles(...))``, natively or as ASGI.
 
 Paths are resolved inside the directory and refused when they would leave it: ``..`` segments,
 NUL bytes, and symlinks that point outside (unless ``follow_symlink=True``) all answer 404, the
@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from covet.fileresponse import FileResponse
 from covet.requests import Request
-from covet.responses import PlainTextResponse, Receive, RedirectResponse, Response, Scope, Send
+from covet.responses import PlainTextResponse, RedirectResponse, Response
+
+if TYPE_CHECKING:
+    from covet.asgi import Receive, Scope, Send
 
 _METHODS = ("GET", "HEAD")
 
@@ -65,6 +68,8 @@ class StaticFiles:
     async def handle(self, request: Request, path: str) -> Response:
         """The native way in: the response for ``path`` (below where this app is mounted)."""
         return self.get_response(path, request.method, request.url.path)
+
+    __covet_mount__ = handle  # what app.mount calls: no scope, no Task, FileResponse's sendfile
 
     # -- finding the file -------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import uvicorn
 import uvloop
 
 from covet.server.config import ServerConfig
@@ -77,6 +78,28 @@ def running_server(app: Any, **options: Any) -> Iterator[RunningServer]:
         sock.close()
     if failure:
         raise failure[0]
+
+
+@contextlib.contextmanager
+def uvicorn_serving(app: Any, **options: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a thread until the block ends; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    # log_config=None: uvicorn's records reach pytest's caplog instead of its own handlers.
+    options = {"lifespan": "on", "log_level": "warning", "log_config": None, **options}
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
 
 
 def exchange(conn: socket.socket, data: bytes, timeout: float = 5.0) -> bytes:

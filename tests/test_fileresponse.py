@@ -206,10 +206,17 @@ def test_content_disposition_drops_control_characters():
     assert content_disposition("inline", "a\r\nb.txt") == b'inline; filename="ab.txt"'
 
 
-async def test_a_missing_file_is_a_server_error_that_names_it(client, caplog):
-    response = await client.get("/missing")
-    assert response.status_code == 500
+def test_a_missing_file_is_a_server_error_that_names_it(server, caplog):
+    with httpx.Client(base_url=server.url) as http:
+        assert http.get("/missing").status_code == 500
     assert "no file at" in caplog.text
+
+
+async def test_under_asgi_a_missing_file_raises_to_the_server(app):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        with pytest.raises(FileNotFoundError, match="no file at"):
+            await http.get("/missing")
 
 
 def test_a_directory_is_refused(files):

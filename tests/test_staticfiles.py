@@ -6,7 +6,9 @@ import httpx
 import pytest
 
 from covet import Covet, Request
+from covet.server import streaming
 from covet.staticfiles import StaticFiles
+from tests.clients import CLIENT_KINDS, http_client
 from tests.servers import exchange, running_server
 
 
@@ -45,12 +47,15 @@ def native_app(tree):
     async def home(request: Request):  # {path:path} takes at least one character
         return await site.handle(request, "")
 
+    app.mount("/mounted", StaticFiles(directory=tree, html=True))
+
     return app
 
 
 @pytest.fixture(scope="module")
-def covet_server(native_app):
+def covet_server(native_app, tree):
     with running_server(native_app) as srv:
+        srv.tree = tree
         yield srv
 
 
@@ -197,3 +202,32 @@ async def test_cache_control_is_configurable(tree):
 async def test_a_websocket_scope_is_refused_with_a_clear_error(tree):
     with pytest.raises(RuntimeError, match="HTTP requests only"):
         await StaticFiles(directory=tree)({"type": "websocket", "path": "/"}, None, None)
+
+
+# -- mounted -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=CLIENT_KINDS)
+async def mounted_client(request, covet_server, native_app):
+    async with http_client(request.param, native_app, covet_server) as http:
+        yield http
+
+
+async def test_app_mount_serves_the_directory(mounted_client):
+    response = await mounted_client.get("/mounted/css/site.css")
+    assert response.text == "body { color: red }" and response.headers["cache-control"] == "no-cache"
+    assert (await mounted_client.get("/mounted/docs/")).text == "<h1>docs</h1>"
+    assert (await mounted_client.get("/mounted/docs", follow_redirects=True)).text == "<h1>docs</h1>"
+    assert (await mounted_client.get("/mounted/../secret.txt")).status_code == 404
+    assert (await mounted_client.get("/mounted/escape.txt")).text == "<h1>lost</h1>"
+
+
+def test_a_mounted_file_goes_out_with_sendfile(covet_server, monkeypatch):
+    calls = []
+    real = os.sendfile
+    monkeypatch.setattr(streaming.os, "sendfile", lambda *args: calls.append(args) or real(*args))
+    big = b"x" * (1024 * 1024)
+    (covet_server.tree / "big.bin").write_bytes(big)
+    with httpx.Client(base_url=covet_server.url) as http:
+        assert http.get("/mounted/big.bin").content == big
+    assert calls

@@ -92,6 +92,8 @@ cdef class HttpConnection:
     cdef public bint dispatching
     cdef public int blocked
     cdef public bint closing
+    cdef public bint lingering
+    cdef public Py_ssize_t lingered
     cdef public bint eof
     cdef public object refusal
     cdef public object upgrade
@@ -108,13 +110,18 @@ cdef class HttpConnection:
     cdef public Py_ssize_t limit_concurrency
     cdef public bint access_log
     cdef public object request_class
+    cdef public object asgi_call
 
     @cython.locals(ready=list, out=list)
     cpdef run_queue(self)
     @cython.locals(state=ServerState, cycle=RequestCycle)
     cdef _start(self, RequestHead head)
-    @cython.locals(done=bint, result="PyObject*", head=RequestHead)
+    @cython.locals(head=RequestHead)
     cdef _start_native(self, RequestCycle cycle)
+    @cython.locals(done=bint, result="PyObject*")
+    cdef _run_eagerly(self, RequestCycle cycle, request, coro)
+    cpdef completed(self, RequestCycle cycle, request, value)
+    cpdef raised(self, RequestCycle cycle, request, exc)
     cpdef handler_returned(self, RequestCycle cycle, request, value)
     cpdef handler_raised(self, RequestCycle cycle, request, exc)
     cpdef handler_failed(self, RequestCycle cycle, exc)
@@ -133,5 +140,6 @@ cdef class HttpConnection:
     cpdef _send_error(self, int status, str reason)
     cpdef check_deadline(self, double now)
     cpdef close(self)
+    cdef _close_transport(self)
     cpdef shutdown(self)
     cdef _switch_protocol(self, RequestHead head)

@@ -29,6 +29,9 @@ _WRITE_BLOCKED = 1
 _PIPELINE_FULL = 2
 _BODY_UNREAD = 4
 _BODY_BUFFER_LIMIT = 256 * 1024
+# A lingering close drops what the client still sends for this long, or this much, at most.
+_LINGER_SECONDS = 2.0
+_LINGER_BYTES = 1024 * 1024
 
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _TEXT_PLAIN = (b"content-type", b"text/plain; charset=utf-8")
@@ -192,10 +195,10 @@ async def _run_handlers(conn):
             raise
         except BaseException as exc:  # the app's answer to it, or a 500
             conn.worker_running = True
-            conn.handler_raised(cycle, request, exc)
+            conn.raised(cycle, request, exc)
         else:
             conn.worker_running = True
-            conn.handler_returned(cycle, request, result)
+            conn.completed(cycle, request, result)
         conn.worker_running = False
         # Let the finished request go now, not when the next one arrives: its body, and the
         # uploaded files its form closes when it is dropped, are freed right after the response.
@@ -319,6 +322,8 @@ class HttpConnection:
         self.dispatching = False
         self.blocked = 0
         self.closing = False
+        self.lingering = False
+        self.lingered = 0
         self.eof = False
         self.refusal = None
         self.upgrade = None
@@ -335,8 +340,11 @@ class HttpConnection:
         self.limit_concurrency = config.limit_concurrency or 0
         self.access_log = config.access_log
         from covet.requests import Request
+        from covet.server.asgi import asgi_call
 
-        self.request_class = Request  # imported here: covet.requests builds on this module
+        # Imported here: both modules build on this one.
+        self.request_class = Request
+        self.asgi_call = asgi_call
 
     # -- asyncio callbacks ------------------------------------------------------------------
 
@@ -390,6 +398,9 @@ class HttpConnection:
         # The client has finished sending: answer what it asked, then close. A request still
         # waiting for its body or for a disconnect is told the client has gone (as uvicorn does).
         self.eof = True
+        if self.lingering:
+            self.transport.close()
+            return False
         cycle = self.cycle
         if cycle is None and not self.ready:
             self.close()
@@ -402,6 +413,10 @@ class HttpConnection:
 
     def data_received(self, data):
         if self.closing or self.refusal is not None or self.upgrade is not None:
+            if self.lingering:
+                self.lingered += len(data)
+                if self.lingered > _LINGER_BYTES:
+                    self.transport.close()
             return
         reader = self.reader
         status = reader.feed(data)
@@ -453,7 +468,7 @@ class HttpConnection:
             if self.out:
                 self._flush()
             if self.closing:
-                self.transport.close()
+                self._close_transport()
         if self.blocked & _PIPELINE_FULL and len(ready) < self.max_pipelined:
             self._unblock(_PIPELINE_FULL)
         if self.cycle is None and not ready and not self.closing:
@@ -482,9 +497,7 @@ class HttpConnection:
         if self.handler is not None:
             self._start_native(cycle)
         else:
-            from covet.server.asgi import run_asgi
-
-            run_asgi(self, cycle)
+            self._run_eagerly(cycle, None, self.asgi_call(self, cycle))
 
     def _start_native(self, cycle):
         request = new_request(self.request_class, cycle.head, self.conn, cycle)
@@ -501,6 +514,14 @@ class HttpConnection:
         if isinstance(outcome, BaseResponse):
             self.respond(cycle, outcome)
             return
+        self._run_eagerly(cycle, request, outcome)
+
+    def _run_eagerly(self, cycle, request, coro):
+        """Run ``coro`` to its first suspension now, as part of this connection's handler Task.
+
+        ``request`` is None for an ASGI app's coroutine, which answers through ``send`` itself.
+        A coroutine that finishes costs no Task; one that suspends is handed to the handler Task.
+        """
         context = PyContext_CopyCurrent() if cython.compiled else _copy_context()
         worker = self.worker
         if worker is None:
@@ -516,27 +537,40 @@ class HttpConnection:
                 # PERF: context.run(_step, ...) without the Python-level call and its tuple.
                 PyContext_Enter(context)
                 try:
-                    done = PyIter_Send(outcome, None, cython.address(result)) == PYGEN_RETURN
+                    done = PyIter_Send(coro, None, cython.address(result)) == PYGEN_RETURN
                 finally:
                     PyContext_Exit(context)
                 value = cython.cast(object, result)
                 Py_DECREF(value)
             else:
-                done, value = context.run(_step, outcome)
+                done, value = context.run(_step, coro)
         except BaseException as exc:
             if outside:
                 _leave(loop, worker)
-            self.handler_raised(cycle, request, exc)
+            self.raised(cycle, request, exc)
             return
         if outside:
             _leave(loop, worker)
         if done:
-            self.handler_returned(cycle, request, value)
+            self.completed(cycle, request, value)
             return
-        self.handoff = (cycle, request, outcome, value, context)
+        self.handoff = (cycle, request, coro, value, context)
         wakeup = self.wakeup
         if wakeup is not None and not wakeup.done():
             wakeup.set_result(None)
+
+    def completed(self, cycle, request, value):
+        """A handler's coroutine returned ``value`` (an ASGI app's has answered already)."""
+        if request is not None:
+            self.handler_returned(cycle, request, value)
+
+    def raised(self, cycle, request, exc):
+        """A handler's coroutine raised ``exc``; an ASGI app's only lets through what it must."""
+        if request is not None:
+            self.handler_raised(cycle, request, exc)
+            return
+        self.finish(cycle, False)
+        raise exc
 
     def handler_returned(self, cycle, request, value):
         if isinstance(value, BaseResponse):
@@ -684,6 +718,10 @@ class HttpConnection:
         if self.dispatching:
             self.out.append(data)
             self.out_size += len(data)
+            if self.out_size > self.write_buffer_high:
+                # A body streamed from inside the eager step: hand it to the transport now, so
+                # that a client that does not read pauses writing and ``drain`` waits for it.
+                self._flush()
         elif not self.transport.is_closing():
             self.transport.write(data)
 
@@ -744,6 +782,10 @@ class HttpConnection:
 
     def check_deadline(self, now):
         """Called by the server's sweep: close an idle connection, 408 a slow request head."""
+        if self.lingering:
+            if now >= self.deadline:
+                self.transport.close()
+            return
         if self.deadline == 0.0 or now < self.deadline or self.closing or self.cycle is not None:
             return
         self.deadline = 0.0
@@ -758,7 +800,25 @@ class HttpConnection:
             self.closing = True
             self.deadline = 0.0
             if not self.dispatching:
-                self.transport.close()
+                self._close_transport()
+
+    def _close_transport(self):
+        """Close; linger first when the client may still be sending what we did not read.
+
+        Closing a socket with unread data makes TCP reset the connection, and a reset can
+        destroy the response before the client reads it (RFC 9112 9.6). So when a request body
+        (or a refused request) is still arriving: send FIN after the response, read and drop
+        what comes for up to ``_LINGER_SECONDS`` or ``_LINGER_BYTES``, then close.
+        """
+        transport = self.transport
+        if (self.reader.current is not None or self.refusal is not None) and not self.eof \
+                and transport.can_write_eof():
+            self.lingering = True
+            self.deadline = self.state.now + _LINGER_SECONDS
+            transport.write_eof()
+            transport.resume_reading()
+            return
+        transport.close()
 
     def shutdown(self):
         """Graceful shutdown: close now if idle, else after the response in flight."""

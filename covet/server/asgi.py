@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from covet._speedups.http11 import encode_response_head
@@ -136,10 +137,9 @@ class AsgiResponder:
             protocol.finish(cycle, cycle.keep_alive)
 
 
-def run_asgi(protocol: HttpProtocol, cycle: RequestCycle) -> None:
-    responder = AsgiResponder(protocol, cycle)
-    task = protocol.loop.create_task(_call_app(protocol, cycle, responder))
-    protocol.state.track(task)
+def asgi_call(protocol: HttpProtocol, cycle: RequestCycle) -> Coroutine[Any, Any, None]:
+    """The coroutine that runs the app on ``cycle``; the connection runs it as it does handlers."""
+    return _call_app(protocol, cycle, AsgiResponder(protocol, cycle))
 
 
 async def _call_app(protocol: HttpProtocol, cycle: RequestCycle, responder: AsgiResponder) -> None:

@@ -4,6 +4,7 @@ SQLite always runs (a file in tmp_path). PostgreSQL and MySQL/MariaDB run agains
 servers, by default the ones on loopback (override with COVET_TEST_POSTGRESQL_URL and
 COVET_TEST_MYSQL_URL). An unreachable server skips its tests with the reason — except with
 CI=true, where it fails them: CI must never go green by skipping the databases.
+``require_server("redis")`` does the same for Redis (COVET_TEST_REDIS_URL), for other suites.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from covet.db import Database
 
 POSTGRESQL_URL = os.environ.get("COVET_TEST_POSTGRESQL_URL", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("COVET_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
-SERVER_URLS = {"postgresql": POSTGRESQL_URL, "mysql": MYSQL_URL}
+REDIS_URL = os.environ.get("COVET_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+SERVER_URLS = {"postgresql": POSTGRESQL_URL, "mysql": MYSQL_URL, "redis": REDIS_URL}
 BACKENDS = ("sqlite", "postgresql", "mysql")
 
 _probed: dict[str, Optional[str]] = {}
@@ -34,8 +36,15 @@ def _probe(backend: str) -> Optional[str]:
     if backend not in _probed:
         from covet.db import parse_url
 
-        config = parse_url(SERVER_URLS[backend])
         try:
+            if backend == "redis":
+                import redis
+
+                with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3) as client:
+                    client.ping()
+                _probed[backend] = None
+                return None
+            config = parse_url(SERVER_URLS[backend])
             if backend == "postgresql":
                 import psycopg
 

@@ -97,3 +97,11 @@ def get(path: str = "/", *headers: str, version: str = "1.1") -> bytes:
         lines.append("Host: test")
     lines.extend(headers)
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def websocket_upgrade(path: str = "/", host: str = "test") -> bytes:
+    """A WebSocket opening handshake for ``path`` with ``Host: host``."""
+    return get(
+        path, f"Host: {host}", "Connection: Upgrade", "Upgrade: websocket",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13",
+    )

@@ -1,0 +1,14 @@
+"""Security primitives, one module per job; none imports the web layer.
+
+* ``passwords`` — argon2id (OWASP parameters) and scrypt hashing, upgrades at login
+* ``otp`` — HOTP/TOTP, enrolment URIs, replay protection, recovery codes
+* ``keys``, ``jwt``, ``tokens`` — JWT keys and key sets (JWKS), encode/decode, access/refresh pairs
+* ``stores`` — expiring key sets (memory, Redis) for OTP replay and token revocation
+* ``ratelimit`` — token buckets in memory or Redis, with keys by IP, user and route
+* ``rbac``, ``policies`` — roles and permissions; object rules and attribute policies
+* ``oauth2``, ``jwks``, ``bearer`` — OAuth2/OIDC client, provider key sets, bearer validation
+* ``secrets``, ``deploy`` — secrets from the environment or files; the deployment check
+* ``errors`` — the exceptions, grouped by the HTTP status they stand for (401, 403, ...)
+
+The middleware and dependencies that turn these into 401/403/429 answers are a thin layer on top.
+"""

@@ -1,0 +1,42 @@
+"""Testing CovetPy apps (or any ASGI app) in process, without a socket.
+
+::
+
+    from covet.testing import TestClient
+
+    def test_home():
+        with TestClient(app) as client:          # runs the lifespan around the block
+            assert client.get("/").status_code == 200
+            with client.websocket_connect("/ws") as ws:
+                ws.send_text("hi")
+                assert ws.receive_text() == "hi"
+
+``AsyncTestClient`` is the same for ``async`` tests (``async with AsyncTestClient(app)``). Both
+are httpx clients: cookies persist, redirects are followed (``follow_redirects=False`` to see
+them), ``files=`` uploads multipart, ``client.stream(...)`` reads a response as it is sent.
+Needs httpx: ``pip install 'covetpy[testing]'``.
+"""
+
+try:
+    import httpx  # noqa: F401
+except ModuleNotFoundError:  # pragma: no cover - depends on the environment
+    raise ModuleNotFoundError(
+        "covet.testing needs httpx; install it with: pip install 'covetpy[testing]'"
+    ) from None
+
+from covet.testing.client import AsyncTestClient, TestClient, WebSocketSession
+from covet.testing.lifespan import LifespanError
+from covet.testing.transport import ASGITransport
+from covet.testing.websocket import AsyncWebSocketSession, WebSocketDenied
+from covet.websockets import WebSocketDisconnect
+
+__all__ = [
+    "ASGITransport",
+    "AsyncTestClient",
+    "AsyncWebSocketSession",
+    "LifespanError",
+    "TestClient",
+    "WebSocketDenied",
+    "WebSocketDisconnect",
+    "WebSocketSession",
+]
