@@ -5,9 +5,18 @@ from covet.app import Covet
 from covet.background import BackgroundTasks
 from covet.dependencies import Depends
 from covet.exceptions import ClientDisconnect, HTTPException
+from covet.fileresponse import FileResponse
 from covet.params import Body, Cookie, File, Form, Header, Path, Query
 from covet.requests import Request
-from covet.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from covet.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from covet.sse import EventSourceResponse, ServerSentEvent
 from covet.websockets import WebSocket, WebSocketDisconnect
 
 __version__ = "0.1.0"
@@ -19,17 +28,21 @@ __all__ = [
     "Cookie",
     "Covet",
     "Depends",
+    "EventSourceResponse",
     "File",
+    "FileResponse",
     "Form",
-    "Header",
     "HTMLResponse",
     "HTTPException",
+    "Header",
     "JSONResponse",
     "Path",
     "PlainTextResponse",
     "Query",
+    "RedirectResponse",
     "Request",
     "Response",
+    "ServerSentEvent",
     "StreamingResponse",
     "WebSocket",
     "WebSocketDisconnect",

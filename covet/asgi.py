@@ -93,35 +93,6 @@ def request_from_scope(app: Covet, scope: Scope, receive: Receive) -> Request:
     return Request(head, AsgiConnection(app, scope), AsgiBody(receive))
 
 
-async def send_response(response: Any, send: Send, head_only: bool) -> None:
-    headers = response.headers
-    body = response.body
-    if body is not None:
-        # A whole body: tell the server its length so it need not send it chunked.
-        headers = [*headers, (b"content-length", b"%d" % len(body))]
-    elif getattr(response, "content_length", None) is not None:
-        headers = [*headers, (b"content-length", b"%d" % response.content_length)]
-    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-    if body is not None:
-        await send({"type": "http.response.body", "body": b"" if head_only else body})
-    else:
-        iterator = response.body_iterator
-        try:
-            if not head_only:
-                async for chunk in iterator:
-                    if isinstance(chunk, str):
-                        chunk = chunk.encode("utf-8")
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        finally:
-            aclose = getattr(iterator, "aclose", None)
-            if aclose is not None:
-                await aclose()
-        await send({"type": "http.response.body", "body": b""})
-    background = getattr(response, "background", None)
-    if background is not None:
-        await background()
-
-
 class NativeASGIApp:
     """Native layers served over ASGI; ``below`` is the ASGI app under them, None for the app's routes."""
 
@@ -154,7 +125,6 @@ class NativeASGIApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = self.app
         request = request_from_scope(app, scope, receive)
-        head_only = request.method == "HEAD"
         try:
             response = await self.http(request)
         except ClientDisconnect:
@@ -162,11 +132,11 @@ class NativeASGIApp:
         except Exception as exc:
             # The ASGI server logs what is re-raised (and the test client raises it): not us.
             handler, unhandled = app.exception_handlers.resolve(exc, app.debug)
-            await send_response(await call_async(handler, request, exc), send, head_only)
+            await (await call_async(handler, request, exc))(scope, receive, send)
             if unhandled:
                 raise
             return
-        await send_response(response, send, head_only)
+        await response(scope, receive, send)  # responses send themselves (covet.responses)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         from covet.websockets import WebSocket, serve_websocket

@@ -2,6 +2,7 @@
 
 import io
 import tempfile
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -16,6 +17,7 @@ from covet.datastructures import (
     State,
     UploadFile,
     encode_header,
+    parse_query_string,
 )
 
 # -- URL ---------------------------------------------------------------------------------------
@@ -168,6 +170,14 @@ def test_query_params_give_the_last_value_and_keep_all():
     assert params.get("z") is None and params.get("z", "d") == "d"
     with pytest.raises(KeyError):
         params["z"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "a=1", "a=1&&b=2", "flag", "=x", "a=b=c", "x+y=%20z+", "%zz=%C3%A9", "a=1;b=2", "&&", "k=%2"],
+)
+def test_query_string_parsing_agrees_with_parse_qsl(query):
+    assert parse_query_string(query) == parse_qsl(query, keep_blank_values=True)
 
 
 def test_query_params_from_bytes_mapping_and_pairs_render_back():

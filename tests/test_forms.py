@@ -4,12 +4,12 @@ import asyncio
 import hashlib
 import os
 
-import httpx
 import pytest
 
 from covet import Covet, Request
 from covet.datastructures import UploadFile
 from covet.forms import SPOOL_MAX_SIZE
+from tests.clients import CLIENT_KINDS, http_client
 from tests.servers import exchange, running_server
 
 app = Covet()
@@ -64,15 +64,10 @@ def server():
         yield srv
 
 
-@pytest.fixture(params=["covet", "asgi"])
+@pytest.fixture(params=CLIENT_KINDS)
 async def client(request, server):
-    if request.param == "covet":
-        async with httpx.AsyncClient(base_url=server.url) as http:
-            yield http
-    else:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with http_client(request.param, app, server) as http:
+        yield http
 
 
 async def test_urlencoded_form_keeps_repeated_fields_and_decodes_utf8(client):
@@ -214,7 +209,7 @@ def test_many_tiny_parts_past_the_limit_are_refused_before_the_body_ends(server)
     assert b"max_fields=1000" in reply
 
 
-def test_a_form_body_over_max_body_size_is_a_413():
+def test_a_form_body_over_max_body_size_is_a_413_before_it_is_read():
     small = Covet(max_body_size=1000)
 
     @small.post("/form")
@@ -222,7 +217,12 @@ def test_a_form_body_over_max_body_size_is_a_413():
         await request.form()
         return "parsed"
 
-    with running_server(small) as srv, httpx.Client(base_url=srv.url) as http:
-        response = http.post("/form", files={"f": ("f.bin", b"z" * 5000)})
-    assert response.status_code == 413
-    assert "max_body_size is 1000" in response.text
+    # Only the head is sent: the refusal comes from Content-Length, before any of the body.
+    head = (
+        b"POST /form HTTP/1.1\r\nHost: t\r\nContent-Type: " + MULTIPART.encode()
+        + b"\r\nContent-Length: 5000\r\n\r\n"
+    )
+    with running_server(small) as srv, srv.connect() as conn:
+        reply = exchange(conn, head)
+    assert reply.startswith(b"HTTP/1.1 413 ")
+    assert b"max_body_size is 1000" in reply

@@ -5,6 +5,7 @@ import pytest
 
 from covet import Covet, Request
 from covet.datastructures import URL, Address, Headers, QueryParams, State
+from tests.clients import CLIENT_KINDS, http_client
 from tests.servers import exchange, running_server
 
 app = Covet()
@@ -104,15 +105,10 @@ def server():
         yield srv
 
 
-@pytest.fixture(params=["covet", "asgi"])
+@pytest.fixture(params=CLIENT_KINDS)
 async def client(request, server):
-    if request.param == "covet":
-        async with httpx.AsyncClient(base_url=server.url) as http:
-            yield http
-    else:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with http_client(request.param, app, server) as http:
+        yield http
 
 
 async def test_request_exposes_method_path_url_query_headers_and_cookies(client):
@@ -236,15 +232,10 @@ async def test_stream_after_body_replays_the_kept_body(client):
     assert (await client.post("/body-then-stream", content=b"abc")).json() == {"same": True}
 
 
-@pytest.fixture(params=["covet", "asgi"])
+@pytest.fixture(params=CLIENT_KINDS)
 async def small_client(request):
-    if request.param == "covet":
-        with running_server(small) as srv:
-            async with httpx.AsyncClient(base_url=srv.url) as http:
-                yield http
-    else:
-        transport = httpx.ASGITransport(app=small)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    with running_server(small) as srv:
+        async with http_client(request.param, small, srv) as http:
             yield http
 
 
@@ -256,12 +247,24 @@ async def test_a_body_over_max_body_size_is_a_413(small_client, path):
     assert "max_body_size is 100" in response.text
 
 
-async def test_a_chunked_body_over_max_body_size_is_stopped_while_streaming(small_client):
+def test_a_chunked_body_over_max_body_size_is_stopped_while_streaming():
+    # No last chunk is sent: the 413 must come from counting what arrived, not from the length.
+    chunks = b"1e\r\n" + b"y" * 30 + b"\r\n"
+    request = b"POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks * 4
+    with running_server(small) as srv, srv.connect() as conn:
+        reply = exchange(conn, request)
+    assert reply.startswith(b"HTTP/1.1 413 ")
+    assert b"max_body_size is 100" in reply
+
+
+async def test_under_asgi_a_chunked_body_over_max_body_size_is_a_413():
     async def parts():
         for _ in range(10):
             yield b"y" * 30
 
-    response = await small_client.post("/body", content=parts())
+    transport = httpx.ASGITransport(app=small)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        response = await http.post("/body", content=parts())
     assert response.status_code == 413
 
 

@@ -613,6 +613,8 @@ class HttpConnection:
             self.respond_simple(cycle, 500, b"Internal Server Error", [])
             return
         resp = response
+        if resp._cookies_pending is not None:
+            response.apply_scheme(self.conn.scheme)  # cookies set with secure=None
         body = resp.body
         status = resp.status_code
         headers = resp.headers

@@ -30,3 +30,4 @@ cdef class BaseResponse:
     cdef public list headers
     cdef public object body
     cdef public object background
+    cdef public object _cookies_pending

@@ -70,7 +70,9 @@ def to_raw_headers(headers):
 class BaseResponse:
     """Status, raw headers, body and background task, read by the server from C.
 
-    ``body`` is None for a streaming response (the subclass then has ``body_iterator``). The
+    ``body`` is None for a streaming response (the subclass then has ``body_iterator``).
+    ``_cookies_pending`` lists the ``set-cookie`` headers that are Secure only if the request is
+    HTTPS: the server calls ``apply_scheme`` before sending when it is not None. The
     ``content-type`` header comes from the class's ``_content_type`` unless ``media_type`` or an
     explicit header says otherwise; content that is not bytes goes through ``render``.
     """
@@ -81,6 +83,7 @@ class BaseResponse:
         self.status_code = status_code
         self.body = content if type(content) is bytes else self.render(content)
         self.background = background
+        self._cookies_pending = None
         content_type = self._content_type
         if media_type is not None:
             content_type = content_type_header(media_type, "utf-8")

@@ -41,6 +41,7 @@ class BaseResponse:
     headers: RawHeaders
     body: Optional[bytes]
     background: Optional[Callable[[], Awaitable[Any]]]
+    _cookies_pending: Optional[list[int]]
     def __init__(
         self,
         content: Any = None,
