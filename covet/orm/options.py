@@ -141,14 +141,17 @@ class Options:
         self.fields_map[field.name] = field
         self.fields_map[field.attname] = field
 
-    def add_related_object(self, relation: Relation) -> None:
+    def add_related_object(self, relation: Relation, *, hidden: bool = False) -> None:
+        """Record a relation pointing here; ``hidden`` ones (``related_name="+"``) get no name."""
+        self.related_objects.append(relation)
+        if hidden:
+            return
         name = relation.accessor_name
         if name in self.fields_map and self.fields_map[name] is not relation:
             raise ImproperlyConfigured(
                 f"reverse accessor {self.object_name}.{name} (for {relation.describe()}) clashes with a "
                 f"field of the same name; give the relation another related_name"
             )
-        self.related_objects.append(relation)
         self.fields_map[name] = relation
         if relation.query_name != name:
             self.fields_map.setdefault(relation.query_name, relation)
@@ -183,7 +186,7 @@ class Options:
 
     def field_names(self) -> list[str]:
         names = [f.name for f in self.fields] + [f.name for f in self.many_to_many]
-        return names + [r.accessor_name for r in self.related_objects]
+        return names + [r.accessor_name for r in self.related_objects if r.accessor_name in self.fields_map]
 
     def column_of(self, field: Field) -> Column:
         return self.table.c[field.column]

@@ -209,7 +209,7 @@ def _has_dependents(model: type[Model]) -> bool:
         return True
     for relation in meta.related_objects:
         if relation.many_to_many or relation.field.on_delete != DO_NOTHING:  # type: ignore[union-attr]
-            return True
+            return True  # an automatic link table counts too: its rows must go first
     return False
 
 
@@ -243,8 +243,8 @@ class Collector:
                 self.link_deletes.append((field_m2m.through, field_m2m.target_fk, new))
                 continue
             fk: ForeignKey = relation.field  # type: ignore[assignment]
-            if fk.on_delete == DO_NOTHING:
-                continue
+            if fk.on_delete == DO_NOTHING or relation.related_model._meta.auto_created:
+                continue  # automatic link tables are emptied by link_deletes above
             child = relation.related_model
             found = (
                 await child.objects.using(self.db)

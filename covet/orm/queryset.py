@@ -217,6 +217,9 @@ class QuerySet(Generic[M]):
             if name in self.model._meta.fields_map:
                 raise FieldError(f"annotation {name!r} clashes with the field {self.model.__name__}.{name}")
             merged[name] = expression
+        values = self._state.values
+        if values is not None:  # values(...).annotate(...): the annotations join the values, grouped by them
+            return self._clone(annotations=merged, values=(*values, *annotations))
         return self._clone(annotations=merged)
 
     def values(self, *fields: str) -> QuerySet[M]:

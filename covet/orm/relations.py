@@ -105,8 +105,9 @@ class ForeignKey(Field):
         self.related_model = target
         self.target_field = target._meta.pk
         self.relation = Relation(self)
-        if self.related_name != "+":
-            target._meta.add_related_object(self.relation)
+        hidden = self.related_name == "+"
+        target._meta.add_related_object(self.relation, hidden=hidden)  # on_delete needs even hidden ones
+        if not hidden:
             setattr(target, self.relation.accessor_name, ReverseDescriptor(self.relation))
 
     @property
