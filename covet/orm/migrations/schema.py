@@ -184,9 +184,8 @@ class SchemaEditor:
         ident = self.ident
         if self.backend == "sqlite":
             await self.rebuild(state, state)
-        elif self.backend == "mysql":
-            kind = "INDEX" if isinstance(constraint, Unique) else "CHECK"
-            await self.run(f"ALTER TABLE {ident(state.table)} DROP {kind} {ident(constraint.name)}")
+        elif self.backend == "mysql" and isinstance(constraint, Unique):
+            await self.run(f"ALTER TABLE {ident(state.table)} DROP INDEX {ident(constraint.name)}")
         else:
             await self.run(f"ALTER TABLE {ident(state.table)} DROP CONSTRAINT {ident(constraint.name)}")
 
