@@ -174,7 +174,7 @@ class Subquery(Expression):
 
 
 class Exists(Subquery):
-    """``EXISTS (subquery)``; ``~Exists(...)`` is ``NOT EXISTS``. Usable in ``filter()`` and ``annotate()``."""
+    """``EXISTS (subquery)``; ``~Exists(...)`` is ``NOT EXISTS``. For ``filter()`` and ``annotate()``."""
 
     def __init__(self, queryset: QuerySet[Any], *, negated: bool = False) -> None:
         super().__init__(queryset)
@@ -285,10 +285,7 @@ class Q:
 
     @property
     def contains_aggregate(self) -> bool:
-        for child in self.children:
-            if isinstance(child, (Q, Expression)) and child.contains_aggregate:
-                return True
-        return False
+        return any(isinstance(c, (Q, Expression)) and c.contains_aggregate for c in self.children)
 
     def resolve(self, compiler: QueryCompiler, aggregate: bool = False) -> Node:
         parts: list[Node] = []

@@ -12,6 +12,8 @@ another form (see ``Field.loader``).
 
 from __future__ import annotations
 
+import decimal
+import enum
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
@@ -24,7 +26,7 @@ from covet.orm.errors import (
     ObjectDoesNotExist,
     ValidationError,
 )
-from covet.orm.fields import BigAutoField, Field
+from covet.orm.fields import NOT_PROVIDED, BigAutoField, Field
 from covet.orm.options import Options
 
 if TYPE_CHECKING:
@@ -40,7 +42,7 @@ class ModelBase(type):
     """Turns the fields declared on a class body into slots and ``_meta``."""
 
     def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any) -> Any:
-        parents = [b for b in bases if isinstance(b, ModelBase)]
+        parents: list[Any] = [b for b in bases if isinstance(b, ModelBase)]
         if not parents:  # Model itself
             return super().__new__(mcs, name, bases, namespace, **kwargs)
         meta = namespace.pop("Meta", None)
@@ -62,6 +64,7 @@ class ModelBase(type):
         for key, _ in own:
             del namespace[key]
         declared.update(own)
+        cls: Any
         if abstract:
             namespace["__slots__"] = ()
             cls = super().__new__(mcs, name, bases, namespace, **kwargs)
@@ -99,10 +102,11 @@ class ModelBase(type):
             (MultipleObjectsReturned,),
             {"__module__": cls.__module__, "__qualname__": f"{name}.MultipleObjectsReturned"},
         )
+        cls.__init__ = _make_init(cls)
         if "objects" not in namespace:
             from covet.orm.queryset import Manager
 
-            manager = Manager()
+            manager: Manager[Any] = Manager()
             manager.__set_name__(cls, "objects")
             cls.objects = manager
         registry.register(cls)
@@ -133,34 +137,10 @@ class Model(metaclass=ModelBase):
     _extra: Optional[dict[str, Any]]
 
     def __init__(self, **values: Any) -> None:
-        meta = self._meta
-        if meta.abstract:
-            raise TypeError(f"{type(self).__name__} is abstract: instantiate a concrete subclass")
-        self._row = None
-        self._db = None
-        self._extra = None
-        for field in meta.fields:
-            if field.is_relation and field.name in values:
-                setattr(self, field.name, values.pop(field.name))  # the descriptor sets attname too
-            elif field.attname in values:
-                setattr(self, field.attname, values.pop(field.attname))
-            elif field.name in values:
-                setattr(self, field.attname, values.pop(field.name))
-            else:
-                setattr(self, field.attname, field.get_default())
-        if "pk" in values:
-            setattr(self, meta.pk.attname, values.pop("pk"))
-        if values:
-            many = [name for name in values if name in {f.name for f in meta.many_to_many}]
-            if many:
-                raise TypeError(
-                    f"{type(self).__name__}() cannot set the many-to-many field {many[0]!r}: save the "
-                    f"instance, then `await obj.{many[0]}.set([...])`"
-                )
-            raise TypeError(
-                f"{type(self).__name__}() got unexpected field(s) {', '.join(sorted(values))}; "
-                f"its fields: {', '.join(meta.concrete_names)}"
-            )
+        """``Book(title="Dune", author=ann)``: fields by name (a key by its name or ``<name>_id``),
+        defaults for the rest. Each concrete model gets a generated ``__init__`` (``_make_init``);
+        this one is only reached by abstract models."""
+        raise TypeError(f"{type(self).__name__} is abstract: instantiate a concrete subclass")
 
     # -- identity ---------------------------------------------------------------------------------
 
@@ -215,7 +195,7 @@ class Model(metaclass=ModelBase):
         load = loaders.get(backend)
         if load is None:
             load = loaders[backend] = _make_loader(cls, backend, many=False)
-        return load  # type: ignore[no-any-return]
+        return load
 
     @classmethod
     def _many_loader(cls, backend: str) -> ManyLoader:
@@ -224,10 +204,10 @@ class Model(metaclass=ModelBase):
         load = loaders.get(key)
         if load is None:
             load = loaders[key] = _make_loader(cls, backend, many=True)
-        return load  # type: ignore[no-any-return]
+        return load
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple([getattr(self, name) for name in self._meta.attnames])
+        return self._meta.values_getter(self)
 
     def changed_fields(self) -> list[str]:
         """Names of the fields whose values differ from what was last loaded or saved."""
@@ -307,6 +287,74 @@ class Model(metaclass=ModelBase):
         from covet.orm.prefetch import prefetch_related_objects
 
         await prefetch_related_objects([self], names, using or self._db)
+
+
+_IMMUTABLE = (type(None), bool, int, float, str, bytes, decimal.Decimal, enum.Enum, tuple, frozenset)
+
+
+def _init_extra(obj: Model, values: dict[str, Any]) -> None:
+    """Keyword arguments of ``Model(...)`` that are not field names: ``pk``, or mistakes."""
+    meta = obj._meta
+    if "pk" in values:
+        setattr(obj, meta.pk.attname, values.pop("pk"))
+    if not values:
+        return
+    many = [name for name in values if name in {f.name for f in meta.many_to_many}]
+    if many:
+        raise TypeError(
+            f"{type(obj).__name__}() cannot set the many-to-many field {many[0]!r}: save the "
+            f"instance, then `await obj.{many[0]}.set([...])`"
+        )
+    raise TypeError(
+        f"{type(obj).__name__}() got unexpected field(s) {', '.join(sorted(values))}; "
+        f"its fields: {', '.join(meta.concrete_names)}"
+    )
+
+
+def _make_init(model: type[Model]) -> Callable[..., None]:
+    """Generate ``__init__(self, *, field=..., ...)`` for a concrete model.
+
+    PERF: keyword-only parameters with a sentinel default and one assignment per slot cost a
+    fraction of a loop over the fields with dict lookups; bulk_create builds thousands of these.
+    """
+    meta = model._meta
+    namespace: dict[str, Any] = {"MISSING": _MISSING, "init_extra": _init_extra}
+    params: list[str] = []
+    body = ["self._row = None", "self._db = None", "self._extra = None"]
+    for i, field in enumerate(meta.fields):
+        default = field.default
+        if default is NOT_PROVIDED:
+            fallback = "None"
+        elif not callable(default) and isinstance(default, _IMMUTABLE):
+            namespace[f"d{i}"] = default
+            fallback = f"d{i}"
+        else:
+            namespace[f"d{i}"] = field.get_default
+            fallback = f"d{i}()"
+        if field.is_relation and field.name != field.attname:
+            params += [f"{field.name}=MISSING", f"{field.attname}=MISSING"]
+            body += [
+                f"if {field.name} is not MISSING:",
+                f"    self.{field.name} = {field.name}",  # the descriptor sets the key and the cache
+                "else:",
+                f"    self.{field.attname} = {fallback} if {field.attname} is MISSING else {field.attname}",
+            ]
+        else:
+            params.append(f"{field.name}=MISSING")
+            body.append(f"self.{field.attname} = {fallback} if {field.name} is MISSING else {field.name}")
+    body.append("if extra:")
+    body.append("    init_extra(self, extra)")
+    source = f"def __init__(self, *, {', '.join(params)}, **extra):\n" + "".join(
+        f"    {line}\n" for line in body
+    )
+    exec(compile(source, f"<covet.orm __init__ of {model.__name__}>", "exec"), namespace)  # noqa: S102 - from field names
+    init: Callable[..., None] = namespace["__init__"]
+    init.__doc__ = f"{model.__name__}({', '.join(f.name for f in meta.fields)})"
+    init.__qualname__ = f"{model.__qualname__}.__init__"
+    return init
+
+
+_MISSING: Any = object()
 
 
 def _make_loader(model: type[Model], backend: str, *, many: bool) -> Callable[..., Any]:

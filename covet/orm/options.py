@@ -14,8 +14,9 @@
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
 from covet.db.query import Column, Table
@@ -85,6 +86,14 @@ class CheckConstraint:
 def default_table_name(class_name: str) -> str:
     """``BookAuthor`` → ``book_author``."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", class_name).lower()
+
+
+def values_getter(names: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function giving ``(obj.a, obj.b, ...)`` in C (operator.attrgetter), a tuple even for one name."""
+    getter = operator.attrgetter(*names)
+    if len(names) == 1:
+        return lambda obj: (getter(obj),)
+    return getter
 
 
 class Options:
@@ -171,6 +180,7 @@ class Options:
         """Called once every field is attached."""
         self.concrete_names = tuple(f.name for f in self.fields)
         self.attnames = tuple(f.attname for f in self.fields)
+        self.values_getter = values_getter(self.attnames)
         self.mutable_fields = tuple(f for f in self.fields if f.mutable)
 
     def get_field(self, name: str) -> Any:

@@ -122,7 +122,7 @@ async def update_queryset(queryset: QuerySet[Any], values: dict[str, Any]) -> in
     db = get_database(queryset._using)
     info = await database_info(db)
     compiler = QueryCompiler(state.copy(ordering=()), info)
-    assignments: dict[str, Node] = {}
+    assignments: dict[Any, Node] = {}
     for name, value in values.items():
         field = meta.get_field(name)
         if not isinstance(field, Field) or not field.concrete:
@@ -154,7 +154,8 @@ def _rows_condition(queryset: QuerySet[Any], compiler: QueryCompiler, info: Data
     inner = QueryCompiler(state, info, alias_base=True)
     pk_select = inner.select([inner.base.c[meta.pk.column]], ordered=state.is_sliced, annotations=False)
     wrapped = pk_select.subquery("matched")  # MySQL cannot select from the table it changes
-    return meta.table.c[meta.pk.column].in_(select(wrapped.c[meta.pk.column]))
+    condition: Node = meta.table.c[meta.pk.column].in_(select(wrapped.c[meta.pk.column]))
+    return condition
 
 
 # -- deleting -------------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ class QueryCompiler:
         self.ops = info.ops
         self.outer = outer
         self.root: QueryCompiler = outer.root if outer is not None else self
-        self.depth = 0 if outer is None else outer.depth + 1
+        self.depth: int = 0 if outer is None else outer.depth + 1
         if alias_base and outer is None:
             self.depth = 1  # a subquery of an UPDATE/DELETE: its tables must not be the target's names
         meta = self.model._meta

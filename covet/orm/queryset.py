@@ -309,17 +309,15 @@ class QuerySet(Generic[M]):
         rows = await _fetch(db, info, query)
         return int(rows[0][0])
 
-    async def aggregate(self, *args: Aggregate, **aggregates: Aggregate) -> dict[str, Any]:
+    async def aggregate(self, *args: Aggregate, **aggregates: Expression) -> dict[str, Any]:
         """``{"pages__avg": …}``: aggregates over the whole (filtered) QuerySet, in one query."""
         named: dict[str, Expression] = {}
-        for expression in args:
-            named[expression.default_alias()] = expression
+        for aggregate in args:
+            named[aggregate.default_alias()] = aggregate
         named.update(aggregates)
-        for name, expression in named.items():
-            if not getattr(expression, "contains_aggregate", False):
-                raise TypeError(
-                    f"aggregate({name}=...) takes Count, Sum, Avg, Min or Max, not {expression!r}"
-                )
+        for name, value in named.items():
+            if not getattr(value, "contains_aggregate", False):
+                raise TypeError(f"aggregate({name}=...) takes Count, Sum, Avg, Min or Max, not {value!r}")
         db, info = await self._info()
         state = self._state.copy(annotations={**self._state.annotations, **named})
         compiler = QueryCompiler(state, info)
@@ -526,7 +524,8 @@ class RawQuerySet(Generic[M]):
             )
         if missing:
             raise FieldError(
-                f"raw() query for {self.model.__name__} must select every column; missing: {', '.join(missing)}"
+                f"raw() query for {self.model.__name__} must select every column; "
+                f"missing: {', '.join(missing)}"
             )
         load = self.model._loader(info.backend)
         extra = [c for c in columns if c not in by_column]

@@ -78,7 +78,8 @@ class ForeignKey(Field):
     ) -> None:
         if on_delete not in _ON_DELETE:
             raise ImproperlyConfigured(
-                f"on_delete must be one of {', '.join(_ON_DELETE)} (import them from covet.orm), not {on_delete!r}"
+                f"on_delete must be one of {', '.join(_ON_DELETE)} (import them from covet.orm), "
+                f"not {on_delete!r}"
             )
         super().__init__(**kwargs)
         if on_delete == SET_NULL and not self.null:
@@ -392,7 +393,8 @@ class _RelatedManagerBase(abc.ABC):
         pk = self.instance.pk
         if pk is None:
             raise ValueError(
-                f"save the {type(self.instance).__name__} before using its related objects ({self.cache_name})"
+                f"save the {type(self.instance).__name__} before using its related objects "
+                f"({self.cache_name})"
             )
         return pk
 

@@ -68,11 +68,10 @@ async def test_f_arithmetic_and_annotation_of_expressions(db: Database) -> None:
 
 def test_a_subquery_without_values_is_refused() -> None:
     with pytest.raises(FieldError, match="values"):
-        from covet.orm.connection import DatabaseInfo
-        from covet.orm.query import QueryCompiler, QueryState
-
         from covet.db.query import get_dialect
         from covet.orm.backends import operations_for
+        from covet.orm.connection import DatabaseInfo
+        from covet.orm.query import QueryCompiler, QueryState
 
         compiler = QueryCompiler(
             QueryState(Author), DatabaseInfo(get_dialect("sqlite"), operations_for("sqlite"))

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Optional
 
 from covet.db import Database
+from covet.db.query import Column, Table, delete, insert, select
 from covet.orm.connection import database_info
 from covet.orm.errors import ImproperlyConfigured
 from covet.orm.migrations.loader import Migration
@@ -25,6 +26,8 @@ __all__ = ["MIGRATIONS_TABLE", "MigrationExecutor", "Step"]
 MIGRATIONS_TABLE = "covet_migrations"
 
 Step = tuple[Migration, bool]  # (migration, backwards)
+
+_RECORDS = Table(MIGRATIONS_TABLE, Column("name", primary_key=True), Column("applied_at"))
 
 
 class MigrationExecutor:
@@ -49,8 +52,9 @@ class MigrationExecutor:
 
     async def applied(self) -> list[str]:
         await self.ensure_table()
-        editor = await self._editor()
-        rows = await self.db.fetch_all(f"SELECT name FROM {editor.ident(MIGRATIONS_TABLE)} ORDER BY name")
+        info = await database_info(self.db)
+        query = info.dialect.compile(select(_RECORDS.c.name).order_by(_RECORDS.c.name))
+        rows = await self.db.fetch_all(query)
         return [row[0] for row in rows]
 
     async def plan(self, target: Optional[str] = None) -> list[Step]:
@@ -129,15 +133,13 @@ class MigrationExecutor:
                 raise
 
     async def _record(self, editor: SchemaEditor, migration: Migration, backwards: bool) -> None:
-        table = editor.ident(MIGRATIONS_TABLE)
-        mark = "?" if self.db.paramstyle == "qmark" else "%s"
+        dialect = editor.info.dialect
         if backwards:
-            await self.db.execute(f"DELETE FROM {table} WHERE name = {mark}", (migration.name,))  # noqa: S608
+            await self.db.execute(dialect.compile(delete(_RECORDS).where(_RECORDS.c.name == migration.name)))
         else:
             now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
             await self.db.execute(
-                f"INSERT INTO {table} (name, applied_at) VALUES ({mark}, {mark})",
-                (migration.name, now),  # noqa: S608
+                dialect.compile(insert(_RECORDS).values(name=migration.name, applied_at=now))
             )
 
     @contextlib.asynccontextmanager

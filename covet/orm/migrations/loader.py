@@ -63,7 +63,8 @@ def load_migrations(directory: str) -> list[Migration]:
         for dependency in cls.dependencies:
             if dependency not in known:
                 raise ImproperlyConfigured(
-                    f"migration {name} depends on {dependency!r}, which is not an earlier migration in {directory}"
+                    f"migration {name} depends on {dependency!r}, which is not an earlier migration "
+                    f"in {directory}"
                 )
         migrations.append(migration)
     return migrations

@@ -212,7 +212,8 @@ class SchemaEditor:
             return
         if self.backend == "mysql" and field.to and field.db_constraint:
             await self.run(
-                f"ALTER TABLE {ident(state.table)} DROP FOREIGN KEY {ident(index_name(state.table, [column], 'fk'))}"
+                f"ALTER TABLE {ident(state.table)} DROP FOREIGN KEY "
+                f"{ident(index_name(state.table, [column], 'fk'))}"
             )
         await self.run(f"ALTER TABLE {ident(state.table)} DROP COLUMN {ident(column)}")
 
@@ -249,7 +250,8 @@ class SchemaEditor:
         if old.options.get("default") != new.options.get("default"):
             if new.has_default and new.default is not None:
                 await self.run(
-                    f"ALTER TABLE {table} ALTER COLUMN {name} SET DEFAULT {literal_sql(new.default, self.backend)}"
+                    f"ALTER TABLE {table} ALTER COLUMN {name} "
+                    f"SET DEFAULT {literal_sql(new.default, self.backend)}"
                 )
             else:
                 await self.run(f"ALTER TABLE {table} ALTER COLUMN {name} DROP DEFAULT")
@@ -260,7 +262,8 @@ class SchemaEditor:
             else:
                 await self.run(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {constraint}")
                 await self.run(
-                    f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {ident(state.table + '_' + column + '_key')}"
+                    f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS "
+                    f"{ident(state.table + '_' + column + '_key')}"  # the name PostgreSQL gives inline UNIQUE
                 )
 
     async def rebuild(
@@ -274,7 +277,7 @@ class SchemaEditor:
         )
         listed = ", ".join(ident(c) for c in columns)
         await self.run(self.create_table_sql(new, temporary))
-        await self.run(f"INSERT INTO {ident(temporary)} ({listed}) SELECT {listed} FROM {ident(old.table)}")
+        await self.run(f"INSERT INTO {ident(temporary)} ({listed}) SELECT {listed} FROM {ident(old.table)}")  # noqa: S608 - quoted identifiers
         await self.run(f"DROP TABLE {ident(old.table)}")
         await self.run(f"ALTER TABLE {ident(temporary)} RENAME TO {ident(new.table)}")
         for index in new.indexes:
