@@ -3,8 +3,8 @@ then the HTTP comparison.
 
 Options go to the HTTP comparison (``python -m bench --help`` lists them), except
 ``--skip-speedups`` (kernels compiled vs interpreted), ``--skip-components`` (routing, SQL
-compilation, database engine vs raw drivers). The exit status is non-zero when a floor in
-bench/floors.json is missed or cannot be judged, when a compiled kernel disagrees with its
+compilation, database engine vs raw drivers, ORM vs SQLAlchemy and Tortoise). The exit status
+is non-zero when a floor in bench/floors.json is missed or cannot be judged, when a compiled kernel disagrees with its
 interpreted form, or when a component misses its target, unless ``--no-fail`` or
 ``COVET_BENCH_NO_FAIL=1`` is given.
 """
@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from bench import db_engine, routing, speedups_compare, sql_compile
+from bench import db_engine, orm, routing, speedups_compare, sql_compile
 from bench.http import run
 
 
@@ -44,6 +44,7 @@ def main(argv: list[str]) -> int:
         failures += _stage("routing", routing.main) != 0
         failures += _stage("sql_compile", sql_compile.main) != 0
         failures += _stage("db_engine", db_engine.main) != 0
+        failures += _stage("orm", orm.main) != 0
     status = run.main(argv)
     if failures and not status and run.no_fail_requested(argv):
         print(f"{failures} comparison(s) missed a target or disagreed (not failing: --no-fail)")
