@@ -316,38 +316,40 @@ def _make_init(model: type[Model]) -> Callable[..., None]:
 
     PERF: keyword-only parameters with a sentinel default and one assignment per slot cost a
     fraction of a loop over the fields with dict lookups; bulk_create builds thousands of these.
+    The generated function's own names start with ``__``: a class body mangles such names, so no
+    field can be called that and shadow them.
     """
     meta = model._meta
-    namespace: dict[str, Any] = {"MISSING": _MISSING, "init_extra": _init_extra}
+    missing, obj = "__covet_missing", "__covet_obj"
+    namespace: dict[str, Any] = {missing: _MISSING, "__covet_init_extra": _init_extra}
     params: list[str] = []
-    body = ["self._row = None", "self._db = None", "self._extra = None"]
+    body = [f"{obj}._row = None", f"{obj}._db = None", f"{obj}._extra = None"]
     for i, field in enumerate(meta.fields):
         default = field.default
         if default is NOT_PROVIDED:
             fallback = "None"
         elif not callable(default) and isinstance(default, _IMMUTABLE):
-            namespace[f"d{i}"] = default
-            fallback = f"d{i}"
+            namespace[f"__covet_d{i}"] = default
+            fallback = f"__covet_d{i}"
         else:
-            namespace[f"d{i}"] = field.get_default
-            fallback = f"d{i}()"
-        if field.is_relation and field.name != field.attname:
-            params += [f"{field.name}=MISSING", f"{field.attname}=MISSING"]
+            namespace[f"__covet_d{i}"] = field.get_default
+            fallback = f"__covet_d{i}()"
+        name, attname = field.name, field.attname
+        if field.is_relation and name != attname:
+            params += [f"{name}={missing}", f"{attname}={missing}"]
             body += [
-                f"if {field.name} is not MISSING:",
-                f"    self.{field.name} = {field.name}",  # the descriptor sets the key and the cache
+                f"if {name} is not {missing}:",
+                f"    {obj}.{name} = {name}",  # the descriptor sets the key and the cache
                 "else:",
-                f"    self.{field.attname} = {fallback} if {field.attname} is MISSING else {field.attname}",
+                f"    {obj}.{attname} = {fallback} if {attname} is {missing} else {attname}",
             ]
         else:
-            params.append(f"{field.name}=MISSING")
-            body.append(f"self.{field.attname} = {fallback} if {field.name} is MISSING else {field.name}")
-    body.append("if extra:")
-    body.append("    init_extra(self, extra)")
-    source = f"def __init__(self, *, {', '.join(params)}, **extra):\n" + "".join(
-        f"    {line}\n" for line in body
-    )
-    exec(compile(source, f"<covet.orm __init__ of {model.__name__}>", "exec"), namespace)  # noqa: S102 - from field names
+            params.append(f"{name}={missing}")
+            body.append(f"{obj}.{attname} = {fallback} if {name} is {missing} else {name}")
+    body += ["if __covet_unknown:", f"    __covet_init_extra({obj}, __covet_unknown)"]
+    source = f"def __init__({obj}, /, *, {', '.join(params)}, **__covet_unknown):\n"
+    source += "".join(f"    {line}\n" for line in body)
+    exec(compile(source, f"<covet.orm __init__ of {model.__name__}>", "exec"), namespace)  # noqa: S102 - field names
     init: Callable[..., None] = namespace["__init__"]
     init.__doc__ = f"{model.__name__}({', '.join(f.name for f in meta.fields)})"
     init.__qualname__ = f"{model.__qualname__}.__init__"
