@@ -127,5 +127,54 @@ class Everything(Model):
         table = table("everything")
 
 
+class Student(Model):
+    name = CharField(max_length=40)
+    courses = ManyToManyField("Course", through="Enrolment", related_name="students")
+
+    class Meta:
+        table = table("student")
+
+
+class Course(Model):
+    title = CharField(max_length=40)
+
+    class Meta:
+        table = table("course")
+
+
+class Enrolment(Model):
+    student = ForeignKey(Student, on_delete=CASCADE, related_name="enrolments")
+    course = ForeignKey(Course, on_delete=CASCADE, related_name="enrolments")
+    grade = SmallIntegerField(null=True)
+
+    class Meta:
+        table = table("enrolment")
+        unique_together = [("student", "course")]
+
+
+class Stamped(Model):
+    """An abstract base: its fields are copied into each concrete child."""
+
+    label = CharField(max_length=20, default="")
+
+    class Meta:
+        abstract = True
+
+
+def not_blank(text: str) -> None:
+    if not text.strip():
+        raise ValueError("must not be blank")
+
+
+class Note(Stamped):
+    body = TextField(validators=[not_blank])
+
+    class Meta:
+        table = table("note")
+
+
 #: Every table, parents first (the order to create them in).
-MODELS = [Country, Publisher, Author, Profile, Tag, Book, Book.tags.field.through, Review, Everything]
+MODELS = [
+    Country, Publisher, Author, Profile, Tag, Book, Book.tags.field.through, Review, Everything,
+    Student, Course, Enrolment, Note,
+]

@@ -215,3 +215,40 @@ async def test_get_raises_does_not_exist_and_multiple(db: Database) -> None:
         await Author.objects.get(pk=123456)
     with pytest.raises(Author.MultipleObjectsReturned, match="2 Author rows"):
         await Author.objects.get(name="Same")
+
+
+async def test_abstract_models_share_fields_and_validators_run_on_save(db: Database) -> None:
+    from tests.orm.models import Note, Stamped
+
+    assert [f.name for f in Note._meta.fields] == ["id", "label", "body"]
+    with pytest.raises(TypeError, match="abstract"):
+        Stamped()
+    with pytest.raises(ValidationError, match="body: must not be blank"):
+        await Note.objects.create(body="   ")
+    note = await Note.objects.create(body="text", label="a")
+    assert (await Note.objects.get(pk=note.pk)).label == "a"
+
+
+async def test_choices_are_enforced(db: Database) -> None:
+    from tests.orm.models import Review
+
+    author = await Author.objects.create(name="C")
+    book = await Book.objects.create(title="B", author=author)
+    with pytest.raises(ValidationError, match="not one of the choices"):
+        await Review.objects.create(book=book, stars=9)
+
+
+async def test_using_picks_another_database(db: Database) -> None:
+    other = Database(db.config)
+    async with other:
+        await Country.objects.using(other).create(name="Elsewhere")
+        assert await Country.objects.using(other).filter(name="Elsewhere").exists()
+        country = await Country.objects.using(other).get(name="Elsewhere")
+        country.name = "Moved"
+        await country.save()  # saved back to the database it came from
+    assert await Country.objects.filter(name="Moved").count() == 1
+
+
+async def test_a_model_without_setup_says_how_to_configure_it() -> None:
+    with pytest.raises(ImproperlyConfigured, match=r"covet.orm.setup\(Database\(url\)\)"):
+        await Country.objects.count()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 
 import pytest
@@ -223,3 +224,31 @@ async def test_select_for_update_locks_inside_a_transaction(db: Database) -> Non
             skip_locked=db.backend != "sqlite"
         )
         assert len(locked) == 2
+
+
+async def test_select_for_update_nowait_fails_fast_on_a_locked_row(db: Database) -> None:
+    from covet.db import LockNotAvailable
+
+    if db.backend == "sqlite":
+        pytest.skip("SQLite has no row locks: a write transaction locks the whole database")
+    people = await _library()
+    holder_ready, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_lock() -> None:
+        async with db.transaction():
+            await Author.objects.filter(pk=people["ann"].pk).select_for_update()
+            holder_ready.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold_lock())
+    await holder_ready.wait()
+    try:
+        async with db.transaction():
+            with pytest.raises(LockNotAvailable):
+                await Author.objects.filter(pk=people["ann"].pk).select_for_update(nowait=True)
+    finally:
+        release.set()
+        await holder
+    async with db.transaction():
+        skipped = await Author.objects.select_for_update(skip_locked=True).order_by("name")
+    assert [a.name for a in skipped] == ["Ann", "Bob", "Cid"]

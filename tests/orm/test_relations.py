@@ -181,3 +181,18 @@ async def test_a_loop_over_relations_stays_within_its_query_budget(db: Database)
     with assert_max_queries(2):
         for author in await Author.objects.prefetch_related("books"):
             assert len(list(author.books)) == 3
+
+
+async def test_explicit_through_model_links_with_extra_columns(db: Database) -> None:
+    from tests.orm.models import Course, Enrolment, Student
+
+    ann = await Student.objects.create(name="Ann")
+    maths = await Course.objects.create(title="Maths")
+    await Enrolment.objects.create(student=ann, course=maths, grade=5)
+    assert [c.title for c in await ann.courses.all()] == ["Maths"]
+    assert [s.name for s in await maths.students.all()] == ["Ann"]
+    with assert_num_queries(2):
+        students = await Student.objects.prefetch_related("courses")
+        assert [c.title for c in students[0].courses] == ["Maths"]
+    await ann.delete()  # the enrolment goes with it (CASCADE)
+    assert await Enrolment.objects.count() == 0
