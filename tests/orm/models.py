@@ -175,6 +175,17 @@ class Note(Stamped):
 
 #: Every table, parents first (the order to create them in).
 MODELS = [
-    Country, Publisher, Author, Profile, Tag, Book, Book.tags.field.through, Review, Everything,
-    Student, Course, Enrolment, Note,
+    Country,
+    Publisher,
+    Author,
+    Profile,
+    Tag,
+    Book,
+    Book.tags.field.through,
+    Review,
+    Everything,
+    Student,
+    Course,
+    Enrolment,
+    Note,
 ]
