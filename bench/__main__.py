@@ -4,9 +4,9 @@ then the HTTP comparison.
 Options go to the HTTP comparison (``python -m bench --help`` lists them), except
 ``--skip-speedups`` (kernels compiled vs interpreted), ``--skip-components`` (routing, SQL
 compilation, database engine vs raw drivers, ORM vs SQLAlchemy and Tortoise). The exit status
-is non-zero when a floor in bench/floors.json is missed or cannot be judged, when a compiled kernel disagrees with its
-interpreted form, or when a component misses its target, unless ``--no-fail`` or
-``COVET_BENCH_NO_FAIL=1`` is given.
+is non-zero when a floor in bench/floors.json is missed or cannot be judged, when a compiled
+kernel disagrees with its interpreted form, or when a component misses its target, unless
+``--no-fail`` or ``COVET_BENCH_NO_FAIL=1`` is given.
 """
 
 import sys

@@ -361,7 +361,8 @@ class ReverseDescriptor:
         extra = instance._extra
         if extra is not None and relation.accessor_name in extra:
             return extra[relation.accessor_name]
-        raise RelatedNotLoaded(type(instance).__name__, relation.accessor_name, many=False)
+        # select_related follows forward keys only: the reverse side is loaded by prefetching.
+        raise RelatedNotLoaded(type(instance).__name__, relation.accessor_name, many=True)
 
 
 class ManyToManyDescriptor:

@@ -35,7 +35,7 @@ async def test_unloaded_relations_raise_an_error_naming_the_fix(db: Database) ->
     author = await Author.objects.get(pk=book.author_id)
     with pytest.raises(RelatedNotLoaded, match=r"prefetch_related\('books'\)"):
         list(author.books)
-    with pytest.raises(RelatedNotLoaded, match="profile"):
+    with pytest.raises(RelatedNotLoaded, match=r"prefetch_related\('profile'\)"):
         author.profile  # noqa: B018
     await book.fetch_related("author")
     assert book.author.pk == author.pk
