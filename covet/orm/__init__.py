@@ -58,10 +58,11 @@ from covet.orm.instrumentation import (
     detect_repeated_queries,
     enable_n_plus_one_detection,
 )
+from covet.orm.managers import Manager
 from covet.orm.models import Model
 from covet.orm.options import CheckConstraint, Index, UniqueConstraint
 from covet.orm.prefetch import Prefetch
-from covet.orm.queryset import Manager, QuerySet
+from covet.orm.queryset import QuerySet
 from covet.orm.relations import (
     CASCADE,
     DO_NOTHING,

@@ -30,7 +30,7 @@ from covet.orm.fields import NOT_PROVIDED, BigAutoField, Field
 from covet.orm.options import Options
 
 if TYPE_CHECKING:
-    from covet.orm.queryset import Manager
+    from covet.orm.managers import Manager
 
 __all__ = ["Model", "ModelBase"]
 
@@ -104,7 +104,7 @@ class ModelBase(type):
         )
         cls.__init__ = _make_init(cls)
         if "objects" not in namespace:
-            from covet.orm.queryset import Manager
+            from covet.orm.managers import Manager
 
             manager: Manager[Any] = Manager()
             manager.__set_name__(cls, "objects")
