@@ -3,9 +3,10 @@ then the HTTP comparison.
 
 Options go to the HTTP comparison (``python -m bench --help`` lists them), except
 ``--skip-speedups`` (kernels compiled vs interpreted), ``--skip-components`` (routing, typed
-handlers vs plain ones, SQL compilation, database engine vs raw drivers). The exit status is
-non-zero when a floor in bench/floors.json is missed or cannot be judged, when a compiled kernel
-disagrees with its interpreted form, or when a component misses its target, unless
+handlers vs plain ones, SQL compilation, database engine vs raw drivers, ORM vs SQLAlchemy and
+Tortoise). The exit status is non-zero when a floor in bench/floors.json is missed or cannot be
+judged, when a compiled kernel disagrees with its interpreted form, or when a component misses
+its target, unless
 ``--no-fail`` or ``COVET_BENCH_NO_FAIL=1`` is given.
 """
 
@@ -13,7 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from bench import db_engine, handlers, routing, speedups_compare, sql_compile
+from bench import db_engine, handlers, orm, routing, speedups_compare, sql_compile
 from bench.http import run
 
 
@@ -45,6 +46,7 @@ def main(argv: list[str]) -> int:
         failures += _stage("handlers", handlers.main) != 0
         failures += _stage("sql_compile", sql_compile.main) != 0
         failures += _stage("db_engine", db_engine.main) != 0
+        failures += _stage("orm", orm.main) != 0
     status = run.main(argv)
     if failures and not status and run.no_fail_requested(argv):
         print(f"{failures} comparison(s) missed a target or disagreed (not failing: --no-fail)")

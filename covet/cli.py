@@ -274,4 +274,12 @@ def _seconds(text: str) -> float:
 
 
 # Each entry adds one subcommand and sets its ``command`` default to the function that runs it.
-COMMANDS: tuple[Callable[[Subcommands], None], ...] = (add_serve_command,)
+def add_migration_commands(subcommands: Subcommands) -> None:
+    """``makemigrations`` and ``migrate``; their logic lives in covet.orm.migrations."""
+    from covet.orm.migrations.commands import add_makemigrations_command, add_migrate_command
+
+    add_makemigrations_command(subcommands)
+    add_migrate_command(subcommands)
+
+
+COMMANDS: tuple[Callable[[Subcommands], None], ...] = (add_serve_command, add_migration_commands)

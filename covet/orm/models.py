@@ -1,0 +1,413 @@
+"""Declarative models: ``class Book(Model): title = CharField(max_length=200)``.
+
+Instances are lean: the class gets ``__slots__`` — one per column plus three (``_row``, ``_db``,
+``_extra``) — and no ``__dict__``. ``_row`` is the tuple of values as last loaded or saved; a
+field whose value differs from it has changed, so ``save()`` writes only those (JSON fields, which
+can change in place, are always written). ``_extra`` holds loaded relations and annotations.
+
+Rows become instances through a loader generated once per (model, backend): it assigns the row
+to the slots in one unpacking statement, then converts the few values the driver returns in
+another form (see ``Field.loader``).
+"""
+
+from __future__ import annotations
+
+import decimal
+import enum
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
+
+from covet.db import Database
+from covet.orm import registry
+from covet.orm.errors import (
+    FieldError,
+    ImproperlyConfigured,
+    MultipleObjectsReturned,
+    ObjectDoesNotExist,
+    ValidationError,
+)
+from covet.orm.fields import NOT_PROVIDED, BigAutoField, Field
+from covet.orm.options import Options
+
+if TYPE_CHECKING:
+    from covet.orm.managers import Manager
+
+__all__ = ["Model", "ModelBase"]
+
+Loader = Callable[[Sequence[Any], Optional[Database]], Any]
+ManyLoader = Callable[[Sequence[Sequence[Any]], Optional[Database]], list[Any]]
+
+
+class ModelBase(type):
+    """Turns the fields declared on a class body into slots and ``_meta``."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any) -> Any:
+        parents: list[Any] = [b for b in bases if isinstance(b, ModelBase)]
+        if not parents:  # Model itself
+            return super().__new__(mcs, name, bases, namespace, **kwargs)
+        meta = namespace.pop("Meta", None)
+        abstract = bool(getattr(meta, "abstract", False))
+        declared: dict[str, Field] = {}
+        for parent in parents:
+            if parent is not Model and not parent._meta.abstract:
+                raise ImproperlyConfigured(
+                    f"{name} subclasses the concrete model {parent.__name__}: only abstract models "
+                    f"(Meta.abstract = True) can be subclassed"
+                )
+            if parent is not Model:
+                for field_name, field in parent._meta.declared_fields.items():
+                    declared[field_name] = _copy_field(field)
+        own = sorted(
+            ((key, value) for key, value in namespace.items() if isinstance(value, Field)),
+            key=lambda item: item[1].creation_order,
+        )
+        for key, _ in own:
+            del namespace[key]
+        declared.update(own)
+        cls: Any
+        if abstract:
+            namespace["__slots__"] = ()
+            cls = super().__new__(mcs, name, bases, namespace, **kwargs)
+            cls._meta = Options(cls, meta, abstract=True)
+            cls._meta.declared_fields = declared
+            return cls
+
+        if not any(field.primary_key for field in declared.values()):
+            if "id" in declared:
+                raise ImproperlyConfigured(f"{name}.id is not a primary key: mark one field primary_key=True")
+            declared = {"id": BigAutoField(), **declared}
+        slots = []
+        for field_name, field in declared.items():
+            if field.concrete:
+                slots.append(field.attname_for(field_name))
+        namespace["__slots__"] = tuple(slots)
+        cls = super().__new__(mcs, name, bases, namespace, **kwargs)
+        options = Options(cls, meta, abstract=False)
+        options.declared_fields = declared
+        cls._meta = options
+        for field_name, field in declared.items():
+            field.contribute_to_class(cls, field_name)
+            options.add_field(field)
+        options.finish()
+        for field in declared.values():
+            if field.is_relation:
+                field.connect()  # type: ignore[attr-defined]
+        cls.DoesNotExist = type(
+            "DoesNotExist",
+            (ObjectDoesNotExist,),
+            {"__module__": cls.__module__, "__qualname__": f"{name}.DoesNotExist"},
+        )
+        cls.MultipleObjectsReturned = type(
+            "MultipleObjectsReturned",
+            (MultipleObjectsReturned,),
+            {"__module__": cls.__module__, "__qualname__": f"{name}.MultipleObjectsReturned"},
+        )
+        cls.__init__ = _make_init(cls)
+        if "objects" not in namespace:
+            from covet.orm.managers import Manager
+
+            manager: Manager[Any] = Manager()
+            manager.__set_name__(cls, "objects")
+            cls.objects = manager
+        registry.register(cls)
+        return cls
+
+
+def _copy_field(field: Field) -> Field:
+    """A fresh copy of an abstract parent's field for one concrete child."""
+    clone = object.__new__(type(field))
+    clone.__dict__.update(field.__dict__)
+    for attribute in ("name", "attname", "column", "model"):
+        clone.__dict__.pop(attribute, None)
+    return clone
+
+
+class Model(metaclass=ModelBase):
+    """Base class of every model; see the module docstring for how instances are laid out."""
+
+    __slots__ = ("_row", "_db", "_extra")
+
+    _meta: ClassVar[Options]
+    objects: ClassVar[Manager[Any]]
+    DoesNotExist: ClassVar[type[ObjectDoesNotExist]]
+    MultipleObjectsReturned: ClassVar[type[MultipleObjectsReturned]]
+
+    _row: Optional[tuple[Any, ...]]
+    _db: Optional[Database]
+    _extra: Optional[dict[str, Any]]
+
+    def __init__(self, **values: Any) -> None:
+        """``Book(title="Dune", author=ann)``: fields by name (a key by its name or ``<name>_id``),
+        defaults for the rest. Each concrete model gets a generated ``__init__`` (``_make_init``);
+        this one is only reached by abstract models."""
+        raise TypeError(f"{type(self).__name__} is abstract: instantiate a concrete subclass")
+
+    # -- identity ---------------------------------------------------------------------------------
+
+    @property
+    def pk(self) -> Any:
+        return getattr(self, self._meta.pk.attname)
+
+    @pk.setter
+    def pk(self, value: Any) -> None:
+        setattr(self, self._meta.pk.attname, value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Model) or type(other) is not type(self):
+            return NotImplemented
+        pk = self.pk
+        return self is other if pk is None else pk == other.pk
+
+    def __hash__(self) -> int:
+        pk = self.pk
+        if pk is None:
+            raise TypeError(f"an unsaved {type(self).__name__} has no primary key and cannot be hashed")
+        return hash((type(self), pk))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} pk={self.pk!r}>"
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: annotations live in _extra.
+        if not name.startswith("_"):
+            extra = self._extra
+            if extra is not None and name in extra:
+                return extra[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _set_extra(self, name: str, value: Any) -> None:
+        """Keep an annotation, a loaded relation or a prefetch ``to_attr`` beside the fields."""
+        extra = self._extra
+        if extra is None:
+            extra = self._extra = {}
+        extra[name] = value
+
+    @property
+    def is_saved(self) -> bool:
+        """True once the instance was loaded from or saved to the database."""
+        return self._row is not None
+
+    # -- loading ----------------------------------------------------------------------------------
+
+    @classmethod
+    def _loader(cls, backend: str) -> Loader:
+        loaders = cls._meta.loaders
+        load = loaders.get(backend)
+        if load is None:
+            load = loaders[backend] = _make_loader(cls, backend, many=False)
+        return load
+
+    @classmethod
+    def _many_loader(cls, backend: str) -> ManyLoader:
+        key = backend + "*"
+        loaders = cls._meta.loaders
+        load = loaders.get(key)
+        if load is None:
+            load = loaders[key] = _make_loader(cls, backend, many=True)
+        return load
+
+    def _values(self) -> tuple[Any, ...]:
+        return self._meta.values_getter(self)
+
+    def changed_fields(self) -> list[str]:
+        """Names of the fields whose values differ from what was last loaded or saved."""
+        meta = self._meta
+        if self._row is None:
+            return list(meta.concrete_names)
+        changed = []
+        for field, old in zip(meta.fields, self._row, strict=True):
+            current = getattr(self, field.attname)
+            if field.mutable or (current is not old and current != old):
+                changed.append(field.name)
+        return changed
+
+    # -- validation -------------------------------------------------------------------------------
+
+    def full_clean(self, fields: Optional[Iterable[str]] = None) -> None:
+        """Run every field's checks (all, or just ``fields``); ValidationError lists every failure."""
+        meta = self._meta
+        wanted = None if fields is None else set(fields)
+        errors: dict[str, list[str]] = {}
+        for field in meta.fields:
+            if wanted is not None and field.name not in wanted:
+                continue
+            value = getattr(self, field.attname)
+            if value is None and field.auto:
+                continue
+            try:
+                cleaned = field.clean(value)
+            except ValidationError as err:
+                for messages in err.errors.values():
+                    errors.setdefault(field.name, []).extend(messages)
+                continue
+            if cleaned is not value:
+                object.__setattr__(self, field.attname, cleaned)
+        if errors:
+            raise ValidationError(errors)
+
+    # -- persistence ------------------------------------------------------------------------------
+
+    async def save(
+        self,
+        *,
+        update_fields: Optional[Iterable[str]] = None,
+        force_insert: bool = False,
+        using: Optional[Database] = None,
+        validate: bool = True,
+    ) -> None:
+        """INSERT a new instance, or UPDATE the fields that changed (or ``update_fields``).
+
+        Runs ``full_clean()`` first (``validate=False`` skips it) and sends pre_save/post_save.
+        An instance with nothing changed costs no query.
+        """
+        from covet.orm import persistence
+
+        await persistence.save(self, update_fields, force_insert, using, validate)
+
+    async def delete(self, *, using: Optional[Database] = None) -> int:
+        """Delete the row, applying each relation's on_delete; the number of rows deleted."""
+        from covet.orm import persistence
+
+        return await persistence.delete_instance(self, using)
+
+    async def refresh_from_db(self, *, using: Optional[Database] = None) -> None:
+        """Load the field values again from the database (relations loaded before are dropped)."""
+        meta = self._meta
+        if self.pk is None:
+            raise ValueError(f"an unsaved {type(self).__name__} cannot be refreshed")
+        fresh = await type(self).objects.using(using or self._db).get(pk=self.pk)
+        for name in meta.attnames:
+            object.__setattr__(self, name, getattr(fresh, name))
+        self._row = fresh._row
+        self._db = fresh._db
+        self._extra = None
+
+    async def fetch_related(self, *names: str, using: Optional[Database] = None) -> None:
+        """Load the relations ``names`` (as ``prefetch_related`` would) onto this instance."""
+        from covet.orm.prefetch import prefetch_related_objects
+
+        await prefetch_related_objects([self], names, using or self._db)
+
+
+_IMMUTABLE = (type(None), bool, int, float, str, bytes, decimal.Decimal, enum.Enum, tuple, frozenset)
+
+
+def _init_extra(obj: Model, values: dict[str, Any]) -> None:
+    """Keyword arguments of ``Model(...)`` that are not field names: ``pk``, or mistakes."""
+    meta = obj._meta
+    if "pk" in values:
+        setattr(obj, meta.pk.attname, values.pop("pk"))
+    if not values:
+        return
+    many = [name for name in values if name in {f.name for f in meta.many_to_many}]
+    if many:
+        raise TypeError(
+            f"{type(obj).__name__}() cannot set the many-to-many field {many[0]!r}: save the "
+            f"instance, then `await obj.{many[0]}.set([...])`"
+        )
+    raise TypeError(
+        f"{type(obj).__name__}() got unexpected field(s) {', '.join(sorted(values))}; "
+        f"its fields: {', '.join(meta.concrete_names)}"
+    )
+
+
+def _make_init(model: type[Model]) -> Callable[..., None]:
+    """Generate ``__init__(self, *, field=..., ...)`` for a concrete model.
+
+    PERF: keyword-only parameters with a sentinel default and one assignment per slot cost a
+    fraction of a loop over the fields with dict lookups; bulk_create builds thousands of these.
+    The generated function's own names start with ``__``: a class body mangles such names, so no
+    field can be called that and shadow them.
+    """
+    meta = model._meta
+    missing, obj = "__covet_missing", "__covet_obj"
+    namespace: dict[str, Any] = {missing: _MISSING, "__covet_init_extra": _init_extra}
+    params: list[str] = []
+    body = [f"{obj}._row = None", f"{obj}._db = None", f"{obj}._extra = None"]
+    for i, field in enumerate(meta.fields):
+        default = field.default
+        if default is NOT_PROVIDED:
+            fallback = "None"
+        elif not callable(default) and isinstance(default, _IMMUTABLE):
+            namespace[f"__covet_d{i}"] = default
+            fallback = f"__covet_d{i}"
+        else:
+            namespace[f"__covet_d{i}"] = field.get_default
+            fallback = f"__covet_d{i}()"
+        name, attname = field.name, field.attname
+        if field.is_relation and name != attname:
+            params += [f"{name}={missing}", f"{attname}={missing}"]
+            body += [
+                f"if {name} is not {missing}:",
+                f"    {obj}.{name} = {name}",  # the descriptor sets the key and the cache
+                "else:",
+                f"    {obj}.{attname} = {fallback} if {attname} is {missing} else {attname}",
+            ]
+        else:
+            params.append(f"{name}={missing}")
+            body.append(f"{obj}.{attname} = {fallback} if {name} is {missing} else {name}")
+    body += ["if __covet_unknown:", f"    __covet_init_extra({obj}, __covet_unknown)"]
+    source = f"def __init__({obj}, /, *, {', '.join(params)}, **__covet_unknown):\n"
+    source += "".join(f"    {line}\n" for line in body)
+    exec(compile(source, f"<covet.orm __init__ of {model.__name__}>", "exec"), namespace)  # noqa: S102 - field names
+    init: Callable[..., None] = namespace["__init__"]
+    init.__doc__ = f"{model.__name__}({', '.join(f.name for f in meta.fields)})"
+    init.__qualname__ = f"{model.__qualname__}.__init__"
+    return init
+
+
+_MISSING: Any = object()
+
+
+def _make_loader(model: type[Model], backend: str, *, many: bool) -> Callable[..., Any]:
+    """Generate the row → instance function (one row, or a list of rows) for ``model`` on ``backend``.
+
+    PERF: one tuple-unpacking assignment to the slots is the fastest pure-Python way to fill an
+    instance; doing it in a generated loop body also saves a call per row.
+    """
+    meta = model._meta
+    names = meta.attnames
+    converters = {f.attname: f.loader(backend) for f in meta.fields}
+    converters = {name: fn for name, fn in converters.items() if fn is not None}
+    targets = ", ".join(f"obj.{name}" for name in names) + ("," if len(names) == 1 else "")
+    body = [
+        "obj = new(cls)",
+        f"{targets} = row",
+        "obj._db = db",
+        "obj._extra = None",
+    ]
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": model}
+    for name, converter in converters.items():
+        namespace[f"convert_{name}"] = converter
+        body.append(f"obj.{name} = convert_{name}(obj.{name})")
+    if converters:
+        body.append(f"obj._row = ({targets})")
+    else:
+        body.append("obj._row = row if type(row) is tuple else tuple(row)")
+    if many:
+        lines = [
+            "def load_many(rows, db):",
+            "    out = []",
+            "    append = out.append",
+            "    for row in rows:",
+        ]
+        lines += [f"        {line}" for line in body]
+        lines += ["        append(obj)", "    return out"]
+        name = "load_many"
+    else:
+        lines = ["def load(row, db):"] + [f"    {line}" for line in body] + ["    return obj"]
+        name = "load"
+    source = "\n".join(lines)
+    exec(compile(source, f"<covet.orm loader for {model.__name__}>", "exec"), namespace)  # noqa: S102 - generated from field names
+    return namespace[name]  # type: ignore[no-any-return]
+
+
+def check_field_names(model: type[Model], names: Iterable[str]) -> list[Field]:
+    """The concrete fields called ``names`` (FieldError for anything else)."""
+    fields = []
+    for name in names:
+        field = model._meta.get_field(name)
+        if not isinstance(field, Field) or not field.concrete:
+            raise FieldError(f"{model.__name__}.{name} is not a column of {model._meta.db_table!r}")
+        fields.append(field)
+    return fields

@@ -1,0 +1,203 @@
+"""Migrations end to end on each backend, through the real CLI: write, apply, roll back, re-apply."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import textwrap
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from covet.cli import main
+from covet.db import Database
+from tests.db.conftest import BACKENDS, SERVER_URLS, require_server
+
+V1 = """
+from covet.orm import CASCADE, CharField, ForeignKey, IntegerField, ManyToManyField, Model
+
+class Label(Model):
+    name = CharField(max_length=20)
+    class Meta:
+        table = "{p}_label"
+
+class Writer(Model):
+    name = CharField(max_length=50)
+    class Meta:
+        table = "{p}_writer"
+
+class Article(Model):
+    title = CharField(max_length=200)
+    words = IntegerField(default=0)
+    writer = ForeignKey(Writer, on_delete=CASCADE, related_name="articles")
+    labels = ManyToManyField(Label, related_name="articles")
+    class Meta:
+        table = "{p}_article"
+"""
+
+V2 = """
+from covet.orm import CASCADE, CharField, CheckConstraint, ForeignKey, Index, IntegerField, Model, Q
+
+class Writer(Model):
+    name = CharField(max_length=100)
+    email = CharField(max_length=120, null=True)
+    class Meta:
+        table = "{p}_writer"
+
+class Article(Model):
+    headline = CharField(max_length=200)
+    words = IntegerField(default=0, null=True)
+    writer = ForeignKey(Writer, on_delete=CASCADE, related_name="articles")
+    class Meta:
+        table = "{p}_article"
+        indexes = [Index("headline", name="{p}_headline_idx")]
+        constraints = [CheckConstraint(Q(words__gte=0), name="{p}_words_positive")]
+"""
+
+DATA_MIGRATION = """
+from covet.orm import migrations
+
+async def shout(db):
+    await db.execute("UPDATE {p}_writer SET email = 'x@example.org'")
+
+async def unshout(db):
+    await db.execute("UPDATE {p}_writer SET email = NULL")
+
+class Migration(migrations.Migration):
+    dependencies = ["0002_auto"]
+    operations = [
+        migrations.RunPython(shout, reverse=unshout),
+        migrations.RunSQL("UPDATE {p}_article SET words = 7", reverse="UPDATE {p}_article SET words = 0"),
+    ]
+"""
+
+
+@pytest.fixture(params=BACKENDS)
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    backend: str = request.param
+    require_server(backend)
+    prefix = f"mig{uuid.uuid4().hex[:8]}"
+    url = f"sqlite:///{tmp_path / 'm.db'}" if backend == "sqlite" else SERVER_URLS[backend]
+    (tmp_path / f"{prefix}_v1.py").write_text(V1.format(p=prefix))
+    (tmp_path / f"{prefix}_v2.py").write_text(V2.format(p=prefix))
+    sys.path.insert(0, str(tmp_path))
+    yield {
+        "backend": backend,
+        "url": url,
+        "prefix": prefix,
+        "dir": tmp_path,
+        "migrations": tmp_path / "migrations",
+    }
+    sys.path.remove(str(tmp_path))
+    asyncio.run(_drop(url, prefix))
+
+
+async def _drop(url: str, prefix: str) -> None:
+    async with Database(url) as db:
+        for table in ("article_labels", "article", "label", "writer"):
+            await db.execute(f"DROP TABLE IF EXISTS {prefix}_{table}")
+        await db.execute("DROP TABLE IF EXISTS covet_migrations")
+
+
+async def _query(url: str, sql: str) -> list[Any]:
+    async with Database(url) as db:
+        return [tuple(row) for row in await db.fetch_all(sql)]
+
+
+def _tables(project: dict[str, Any]) -> set[str]:
+    if project["backend"] == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    else:
+        sql = "SELECT table_name FROM information_schema.tables WHERE table_schema IN ('public', 'test')"
+    return {
+        name for (name,) in asyncio.run(_query(project["url"], sql)) if name.startswith(project["prefix"])
+    }
+
+
+def _cli(project: dict[str, Any], *args: str) -> int:
+    common = ["--migrations", str(project["migrations"]), "--app-dir", str(project["dir"])]
+    if args[0] == "migrate":
+        return main([*args, *common, "--database", project["url"]])
+    return main([*args, *common])
+
+
+def test_round_trip_apply_roll_back_reapply(
+    project: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = project["prefix"]
+    assert _cli(project, "makemigrations", "--models", f"{p}_v1") == 0
+    initial = project["migrations"] / "0001_initial.py"
+    source = initial.read_text()
+    assert "migrations.CreateModel(" in source and f"'{p}_article_labels'" in source
+    compile(source, str(initial), "exec")
+    assert _cli(project, "makemigrations", "--models", f"{p}_v1") == 0
+    assert "No changes detected." in capsys.readouterr().out
+    assert not (project["migrations"] / "0002_auto.py").exists()
+
+    assert _cli(project, "migrate", "--plan") == 0
+    plan = capsys.readouterr().out
+    assert "Apply 0001_initial:" in plan and "CREATE TABLE" in plan
+    assert _tables(project) == set()  # --plan changes nothing
+
+    assert _cli(project, "migrate") == 0
+    assert "Applying 0001_initial... OK" in capsys.readouterr().out
+    assert _tables(project) == {f"{p}_label", f"{p}_writer", f"{p}_article", f"{p}_article_labels"}
+    asyncio.run(_query(project["url"], f"SELECT 1 FROM {p}_writer"))
+    asyncio.run(_insert_v1(project))
+
+    assert _cli(project, "makemigrations", "--models", f"{p}_v2") == 0
+    second = (project["migrations"] / "0002_auto.py").read_text()
+    for expected in ("RenameField", "AddField", "AlterField", "AddIndex", "AddConstraint", "DeleteModel"):
+        assert f"migrations.{expected}(" in second, expected
+    (project["migrations"] / "0003_data.py").write_text(textwrap.dedent(DATA_MIGRATION.format(p=p)))
+    assert _cli(project, "migrate") == 0
+    out = capsys.readouterr().out
+    assert "Applying 0002_auto... OK" in out and "Applying 0003_data... OK" in out
+    rows = asyncio.run(_query(project["url"], f"SELECT headline, words FROM {p}_article"))
+    assert rows == [("Kept", 7)]  # the renamed column kept its data; RunSQL ran
+    assert asyncio.run(_query(project["url"], f"SELECT name, email FROM {p}_writer")) == [
+        ("Wri", "x@example.org")
+    ]
+    assert f"{p}_label" not in _tables(project)
+    assert _cli(project, "makemigrations", "--models", f"{p}_v2", "--check") == 0
+
+    assert _cli(project, "migrate", "0001") == 0
+    out = capsys.readouterr().out
+    assert out.index("Unapplying 0003_data") < out.index("Unapplying 0002_auto")
+    assert asyncio.run(_query(project["url"], f"SELECT title, words FROM {p}_article")) == [("Kept", 0)]
+    assert f"{p}_label" in _tables(project)
+
+    assert _cli(project, "migrate", "zero") == 0
+    assert _tables(project) == set()
+    assert _cli(project, "migrate") == 0
+    assert "Applying 0003_data... OK" in capsys.readouterr().out
+    assert len(_tables(project)) == 2
+
+
+async def _insert_v1(project: dict[str, Any]) -> None:
+    p = project["prefix"]
+    mark = "?" if project["backend"] == "sqlite" else "%s"
+    async with Database(project["url"]) as db:
+        await db.execute(f"INSERT INTO {p}_writer (name) VALUES ({mark})", ("Wri",))
+        writer = await db.fetch_val(f"SELECT id FROM {p}_writer")
+        await db.execute(
+            f"INSERT INTO {p}_article (title, words, writer_id) VALUES ({mark}, 3, {mark})", ("Kept", writer)
+        )
+
+
+def test_migrate_reports_unknown_targets_and_missing_database(
+    project: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = project["prefix"]
+    assert _cli(project, "makemigrations", "--models", f"{p}_v1", "--name", "first") == 0
+    assert (project["migrations"] / "0001_first.py").exists()
+    assert _cli(project, "migrate", "0042") == 1
+    assert "no single migration named '0042'" in capsys.readouterr().err
+    os.environ.pop("COVET_DATABASE_URL", None)
+    assert main(["migrate", "--migrations", str(project["migrations"])]) == 2
+    with pytest.raises(SystemExit, match="--models"):
+        main(["makemigrations", "--migrations", str(project["migrations"])])
