@@ -15,6 +15,9 @@
 are httpx clients: cookies persist, redirects are followed (``follow_redirects=False`` to see
 them), ``files=`` uploads multipart, ``client.stream(...)`` reads a response as it is sent.
 Needs httpx: ``pip install 'covetpy[testing]'``.
+
+``assert_num_queries(n)`` / ``assert_max_queries(n)`` (from ``covet.orm``) fail a block that runs
+another number of ORM queries: ``with assert_num_queries(1): await Book.objects.select_related(...)``.
 """
 
 try:
@@ -24,6 +27,7 @@ except ModuleNotFoundError:  # pragma: no cover - depends on the environment
         "covet.testing needs httpx; install it with: pip install 'covetpy[testing]'"
     ) from None
 
+from covet.orm.instrumentation import assert_max_queries, assert_num_queries
 from covet.testing.client import AsyncTestClient, TestClient, WebSocketSession
 from covet.testing.lifespan import LifespanError
 from covet.testing.transport import ASGITransport
@@ -39,4 +43,6 @@ __all__ = [
     "WebSocketDenied",
     "WebSocketDisconnect",
     "WebSocketSession",
+    "assert_max_queries",
+    "assert_num_queries",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from covet.db import Database, UniqueViolation
-from covet.orm import assert_max_queries, assert_num_queries
+from covet.testing import assert_max_queries, assert_num_queries
 from tests.orm.models import Author, Book, Country, Status
 
 
