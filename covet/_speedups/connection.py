@@ -727,9 +727,10 @@ class HttpConnection:
 
     def _flush(self):
         out = self.out
-        self.out = []
+        data = out[0] if len(out) == 1 else b"".join(out)
+        del out[:]  # PERF: the same list serves every read of the connection
         self.out_size = 0
-        self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+        self.transport.write(data)
 
     async def drain(self):
         if self.blocked & _WRITE_BLOCKED and not self.closing:

@@ -155,6 +155,6 @@ cdef int _on_message_complete(llhttp_t* parser) noexcept
 
 cpdef bytes status_line(status)
 cdef bytes _header_lines(status, list headers)
-@cython.locals(code=int)
+@cython.locals(code=int, variants=dict, variant=long, cacheable=bint)
 cpdef bytes encode_response_head(status, list headers, Py_ssize_t content_length,
                                  bint keep_alive, bint http10_keep_alive, bytes common)

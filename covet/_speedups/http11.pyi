@@ -18,7 +18,7 @@ class RequestHead:
     chunked: bool
     expect_continue: bool
     upgrade: Optional[bytes]
-    body: list[bytes]
+    body: Optional[list[bytes]]
     body_size: int
     buffered: int
     complete: bool
