@@ -94,6 +94,13 @@ cdef class HttpConnection:
     cdef public bint closing
     cdef public bint lingering
     cdef public Py_ssize_t lingered
+    cdef object memo_shape
+    cdef int memo_status
+    cdef Py_ssize_t memo_length
+    cdef bytes memo_common
+    cdef bint memo_keep_alive
+    cdef bint memo_http10
+    cdef bytes memo_head
     cdef public bint eof
     cdef public object refusal
     cdef public object upgrade
@@ -125,7 +132,8 @@ cdef class HttpConnection:
     cpdef handler_returned(self, RequestCycle cycle, request, value)
     cpdef handler_raised(self, RequestCycle cycle, request, exc)
     cpdef handler_failed(self, RequestCycle cycle, exc)
-    @cython.locals(resp=BaseResponse, head=RequestHead, keep_alive=bint, status=int, headers=list)
+    @cython.locals(resp=BaseResponse, head=RequestHead, keep_alive=bint, status=int, headers=list,
+                   http10_keep_alive=bint, common=bytes, length=Py_ssize_t)
     cpdef respond(self, RequestCycle cycle, response)
     cpdef respond_simple(self, RequestCycle cycle, int status, bytes body, list headers)
     @cython.locals(head=RequestHead)

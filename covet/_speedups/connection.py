@@ -324,6 +324,13 @@ class HttpConnection:
         self.closing = False
         self.lingering = False
         self.lingered = 0
+        self.memo_shape = None  # the last response head sent: see respond()
+        self.memo_status = 0
+        self.memo_length = 0
+        self.memo_common = None
+        self.memo_keep_alive = False
+        self.memo_http10 = False
+        self.memo_head = b""
         self.eof = False
         self.refusal = None
         self.upgrade = None
@@ -625,18 +632,35 @@ class HttpConnection:
             return
         head = cycle.head
         keep_alive = self.keep_alive_for(cycle)
-        try:
-            data = encode_response_head(
-                status, headers, len(body), keep_alive, keep_alive and head.http_version == "1.0",
-                self.state.common_headers,
-            )
-        except (ValueError, TypeError) as exc:
-            error_log.error("Invalid response from the request handler: %s", exc)
-            self.respond_simple(cycle, 500, b"Internal Server Error", [])
-            return
+        http10_keep_alive = keep_alive and head.http10
+        common = self.state.common_headers
+        length = len(body)
+        # PERF: a connection often sends the same head again (same content type, status and
+        # length within one Date second): remember the last one; the header pair is compared
+        # by identity, so only a response class's own content-type header can match.
+        shape = headers[0] if len(headers) == 1 else None
+        if shape is not None and shape is self.memo_shape and status == self.memo_status \
+                and length == self.memo_length and common is self.memo_common \
+                and keep_alive == self.memo_keep_alive and http10_keep_alive == self.memo_http10:
+            data = self.memo_head
+        else:
+            try:
+                data = encode_response_head(status, headers, length, keep_alive, http10_keep_alive, common)
+            except (ValueError, TypeError) as exc:
+                error_log.error("Invalid response from the request handler: %s", exc)
+                self.respond_simple(cycle, 500, b"Internal Server Error", [])
+                return
+            if shape is not None:
+                self.memo_shape = shape
+                self.memo_status = status
+                self.memo_length = length
+                self.memo_common = common
+                self.memo_keep_alive = keep_alive
+                self.memo_http10 = http10_keep_alive
+                self.memo_head = data
         cycle.response_started = True
         cycle.status = status
-        if body and head.method != "HEAD" and status >= 200 and status != 204 and status != 304:
+        if body and not head.is_head and status >= 200 and status != 204 and status != 304:
             cycle.sent_bytes = len(body)
             if self.dispatching:
                 self.out.append(data)
@@ -657,11 +681,11 @@ class HttpConnection:
         keep_alive = self.keep_alive_for(cycle)
         data = encode_response_head(
             status, [_TEXT_PLAIN] + headers, len(body), keep_alive,
-            keep_alive and cycle.head.http_version == "1.0", self.state.common_headers,
+            keep_alive and cycle.head.http10, self.state.common_headers,
         )
         cycle.response_started = True
         cycle.status = status
-        if cycle.head.method != "HEAD":
+        if not cycle.head.is_head:
             data += body
         self.write(data)
         self.finish(cycle, keep_alive)

@@ -72,6 +72,8 @@ cdef class RequestHead:
     cdef public bint chunked
     cdef public bint expect_continue
     cdef public object upgrade
+    cdef public bint is_head
+    cdef public bint http10
     cdef public list body
     cdef public Py_ssize_t body_size
     cdef public Py_ssize_t buffered

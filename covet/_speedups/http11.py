@@ -52,6 +52,8 @@ class RequestHead:
         self.chunked = chunked
         self.expect_continue = expect_continue
         self.upgrade = upgrade
+        self.is_head = method == "HEAD"
+        self.http10 = http_version == "1.0"
         self.body = None  # the chunks received and not yet taken; None while there are none
         self.body_size = 0
         self.buffered = 0
@@ -298,6 +300,12 @@ class RequestReader:
         head.chunked = self.chunked
         head.expect_continue = self.expect_continue
         head.upgrade = self.upgrade
+        if cython.compiled:
+            head.is_head = self.cparser.method == 2  # HTTP_HEAD
+            head.http10 = self.cparser.http_minor == 0  # the version is 1.0 or 1.1 by now
+        else:
+            head.is_head = method == "HEAD"
+            head.http10 = version == "1.0"
         head.body = None
         head.body_size = 0
         head.buffered = 0
