@@ -18,6 +18,7 @@ cdef extern from "Python.h":
     PySendResult PyIter_Send(object, object, PyObject **) except? PYGEN_ERROR
 
 cdef class HttpConnection
+cdef class RequestCycle
 
 cdef dict _current_tasks
 cdef object _current_task(loop)
@@ -55,6 +56,11 @@ cdef class _Resume:
     cdef object context
     cdef object pending
     cdef bint first
+
+
+cdef _init_cycle(RequestCycle cycle, HttpConnection conn, RequestHead head)
+@cython.locals(cycle=RequestCycle)
+cdef RequestCycle _new_cycle(HttpConnection conn, RequestHead head)
 
 
 @cython.final

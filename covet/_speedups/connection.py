@@ -226,21 +226,32 @@ def _address(info):
     return None
 
 
+def _init_cycle(cycle, conn, head):
+    cycle.conn = conn
+    cycle.head = head
+    cycle.waiter = None
+    cycle.keep_alive = head.keep_alive
+    cycle.continue_sent = False
+    cycle.disconnected = False
+    cycle.response_started = False
+    cycle.response_complete = False
+    cycle.status = 0
+    cycle.sent_bytes = 0
+    cycle.started_at = 0.0
+
+
+def _new_cycle(conn, head):
+    """``RequestCycle(conn, head)``, compiled without the Python-level call (one per request)."""
+    cycle = RequestCycle.__new__(RequestCycle)
+    _init_cycle(cycle, conn, head)
+    return cycle
+
+
 class RequestCycle:
     """One request on a connection: the body source handed to the app, and the response state."""
 
     def __init__(self, conn, head):
-        self.conn = conn
-        self.head = head
-        self.waiter = None
-        self.keep_alive = head.keep_alive
-        self.continue_sent = False
-        self.disconnected = False
-        self.response_started = False
-        self.response_complete = False
-        self.status = 0
-        self.sent_bytes = 0
-        self.started_at = 0.0
+        _init_cycle(self, conn, head)
 
     def wake(self):
         waiter = self.waiter
@@ -489,7 +500,7 @@ class HttpConnection:
 
     def _start(self, head):
         state = self.state
-        cycle = RequestCycle(self, head)
+        cycle = _new_cycle(self, head)
         self.cycle = cycle
         if self.access_log:
             cycle.started_at = time.monotonic()
