@@ -120,6 +120,8 @@ cdef class HttpConnection:
     cdef public Py_ssize_t max_pipelined
     cdef public double keep_alive_timeout
     cdef public double header_timeout
+    cdef public double body_timeout
+    cdef public double body_deadline
     cdef public Py_ssize_t limit_concurrency
     cdef public bint access_log
     cdef public object request_class
@@ -151,7 +153,9 @@ cdef class HttpConnection:
     cdef _block(self, int reason)
     cdef _unblock(self, int reason)
     cdef _refuse_parse(self, int status, str reason)
+    cdef _abort_body(self, RequestCycle cycle, int status, str reason)
     cpdef _send_error(self, int status, str reason)
+    @cython.locals(cycle=RequestCycle)
     cpdef check_deadline(self, double now)
     cpdef close(self)
     cdef _close_transport(self)

@@ -268,7 +268,11 @@ class RequestCycle:
             conn.write(_CONTINUE)
         self.waiter = conn.loop.create_future()
         conn.body_wanted()
-        await self.waiter
+        conn.body_deadline = conn.state.now + conn.body_timeout
+        try:
+            await self.waiter
+        finally:
+            conn.body_deadline = 0.0
 
     async def receive_chunk(self):
         """The next piece of the body and whether more follows; ClientDisconnect if gone."""
@@ -355,6 +359,8 @@ class HttpConnection:
         self.max_pipelined = config.max_pipelined
         self.keep_alive_timeout = config.timeout_keep_alive
         self.header_timeout = config.timeout_header
+        self.body_timeout = config.timeout_body
+        self.body_deadline = 0.0
         self.limit_concurrency = config.limit_concurrency or 0
         self.access_log = config.access_log
         from covet.requests import Request
@@ -800,15 +806,19 @@ class HttpConnection:
         cycle = self.cycle
         if cycle is not None and not cycle.head.complete:
             # The body of the running request broke a rule (413 while streaming chunks).
-            cycle.disconnected = True
-            cycle.wake()
-            if not cycle.response_started:
-                cycle.response_complete = True
-                self.state.active_requests -= 1
-                self.cycle = None
-                self._send_error(status, reason)
-            else:
-                self.close()
+            self._abort_body(cycle, status, reason)
+
+    def _abort_body(self, cycle, status, reason):
+        """Stop a running request whose body cannot go on: its handler sees the client gone."""
+        cycle.disconnected = True
+        cycle.wake()
+        if not cycle.response_started:
+            cycle.response_complete = True
+            self.state.active_requests -= 1
+            self.cycle = None
+            self._send_error(status, reason)
+        else:
+            self.close()
 
     def _send_error(self, status, reason):
         body = reason.encode("utf-8", "replace")
@@ -817,12 +827,18 @@ class HttpConnection:
         self.close()
 
     def check_deadline(self, now):
-        """Called by the server's sweep: close an idle connection, 408 a slow request head."""
+        """Called by the server's sweep: close an idle connection, 408 a slow head or body."""
         if self.lingering:
             if now >= self.deadline:
                 self.transport.close()
             return
-        if self.deadline == 0.0 or now < self.deadline or self.closing or self.cycle is not None:
+        cycle = self.cycle
+        if cycle is not None and self.body_deadline != 0.0 and now >= self.body_deadline:
+            self.body_deadline = 0.0
+            if not self.closing:
+                self._abort_body(cycle, 408, "request body timeout")
+            return
+        if self.deadline == 0.0 or now < self.deadline or self.closing or cycle is not None:
             return
         self.deadline = 0.0
         if self.header_deadline and self.reader.in_head:
