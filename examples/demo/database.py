@@ -13,9 +13,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from covet import Request, orm
+from covet import Depends, Request, orm
 from covet.db import DEFAULT_URL, Database
-from covet.dependencies import Depends
 from covet.orm.migrations.executor import MigrationExecutor
 from covet.orm.migrations.loader import load_migrations
 from examples.demo.live import Hub

@@ -12,8 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
-from covet import EventSourceResponse, Request, ServerSentEvent, WebSocket
-from covet.dependencies import Depends
+from covet import Depends, EventSourceResponse, Request, ServerSentEvent, WebSocket
 from covet.routing import Router
 
 #: Where the API publishes what changes (see examples/demo/api.py).
