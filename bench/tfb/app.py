@@ -15,11 +15,10 @@ from bench.tfb.spec import render_fortunes as render
 from covet import Covet, HTMLResponse, JSONResponse, PlainTextResponse
 from covet.db import Database
 
-db = Database(dsn(), pool_min_size=pool_size(), pool_max_size=pool_size())
-
 
 @contextlib.asynccontextmanager
 async def lifespan(app: Covet) -> AsyncIterator[None]:
+    db = Database(dsn(), pool_min_size=pool_size(), pool_max_size=pool_size())
     await db.connect()
     covet.orm.setup(db)
     try:
@@ -52,7 +51,7 @@ async def single_query(request):
 @app.get("/queries")
 async def multiple_queries(request):
     ids = random_ids(query_count(request.query_params.get("queries")))
-    async with db.connection():  # one connection for the request's queries
+    async with covet.orm.get_database().connection():  # one connection for the request's queries
         worlds = [await get_world(pk=id_) for id_ in ids]
     return JSONResponse([{"id": world.id, "randomNumber": world.randomNumber} for world in worlds])
 
@@ -68,7 +67,7 @@ async def fortunes(request):
 @app.get("/updates")
 async def updates(request):
     ids = random_ids(query_count(request.query_params.get("queries")))
-    async with db.connection():
+    async with covet.orm.get_database().connection():
         worlds = [await get_world(pk=id_) for id_ in ids]
         for world in worlds:
             world.randomNumber = random_number()

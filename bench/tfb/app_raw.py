@@ -20,11 +20,13 @@ WRITE_WORLDS = (
     "FROM (SELECT unnest(%s::int[]) AS id, unnest(%s::int[]) AS randomnumber) AS v WHERE world.id = v.id"
 )
 
-db = Database(dsn(), pool_min_size=pool_size(), pool_max_size=pool_size())
+db: Database  # opened by the lifespan, when COVET_TFB_DSN is read
 
 
 @contextlib.asynccontextmanager
 async def lifespan(app: Covet) -> AsyncIterator[None]:
+    global db
+    db = Database(dsn(), pool_min_size=pool_size(), pool_max_size=pool_size())
     await db.connect()
     try:
         yield
