@@ -10,8 +10,7 @@ from collections.abc import AsyncIterator
 
 import covet.orm
 from bench.tfb.models import Fortune, World
-from bench.tfb.spec import ADDITIONAL_FORTUNE, dsn, pool_size, query_count, random_ids, random_number
-from bench.tfb.spec import render_fortunes as render
+from bench.tfb.spec import dsn, pool_size, query_count, random_ids, random_number, render_fortunes
 from covet import Covet, HTMLResponse, JSONResponse, PlainTextResponse
 from covet.db import Database
 
@@ -59,9 +58,7 @@ async def multiple_queries(request):
 @app.get("/fortunes")
 async def fortunes(request):
     rows = [(fortune.id, fortune.message) for fortune in await Fortune.objects.all()]
-    rows.append(ADDITIONAL_FORTUNE)
-    rows.sort(key=lambda row: row[1])
-    return HTMLResponse(render(rows))
+    return HTMLResponse(render_fortunes(rows))
 
 
 @app.get("/updates")

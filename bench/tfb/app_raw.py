@@ -7,9 +7,9 @@ what separates the two in ``make bench`` is what the ORM costs.
 import contextlib
 from collections.abc import AsyncIterator
 
-from bench.tfb.spec import ADDITIONAL_FORTUNE, dsn, pool_size, query_count, random_ids, random_number
-from bench.tfb.spec import render_fortunes as render
-from covet import Covet, HTMLResponse, JSONResponse, PlainTextResponse
+from bench.tfb.app import json, plaintext
+from bench.tfb.spec import dsn, pool_size, query_count, random_ids, random_number, render_fortunes
+from covet import Covet, HTMLResponse, JSONResponse
 from covet.db import Database
 
 READ_WORLD = "SELECT id, randomnumber FROM world WHERE id = %s"
@@ -35,16 +35,8 @@ async def lifespan(app: Covet) -> AsyncIterator[None]:
 
 
 app = Covet(lifespan=lifespan)
-
-
-@app.get("/plaintext")
-async def plaintext(request):
-    return PlainTextResponse(b"Hello, World!")
-
-
-@app.get("/json")
-async def json(request):
-    return JSONResponse({"message": "Hello, World!"})
+app.get("/plaintext")(plaintext)  # the ORM app's: no database in them
+app.get("/json")(json)
 
 
 @app.get("/db")
@@ -63,10 +55,7 @@ async def multiple_queries(request):
 
 @app.get("/fortunes")
 async def fortunes(request):
-    rows = await db.fetch_all(ALL_FORTUNES, as_tuples=True)
-    rows.append(ADDITIONAL_FORTUNE)
-    rows.sort(key=lambda row: row[1])
-    return HTMLResponse(render(rows))
+    return HTMLResponse(render_fortunes(await db.fetch_all(ALL_FORTUNES, as_tuples=True)))
 
 
 @app.get("/updates")

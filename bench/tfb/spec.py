@@ -81,6 +81,13 @@ def random_number() -> int:
 
 
 def render_fortunes(fortunes: list[tuple[int, str]]) -> str:
-    """The fortunes page: ``(id, message)`` rows as a table, every message HTML-escaped."""
+    """The fortunes page for the table's ``(id, message)`` rows: with the fortune added at
+    request time, sorted by message, every message HTML-escaped (``fortunes`` is extended)."""
+    fortunes.append(ADDITIONAL_FORTUNE)
+    fortunes.sort(key=_message)
     rows = "".join([f"<tr><td>{id_}</td><td>{escape(message)}</td></tr>" for id_, message in fortunes])
     return _PAGE_HEAD + rows + _PAGE_TAIL
+
+
+def _message(fortune: tuple[int, str]) -> str:
+    return fortune[1]
