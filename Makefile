@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install build serve test test-interpreted bench lint clean
+.PHONY: install build serve test test-interpreted bench tfb-setup lint clean
 
 # The build tools go into the venv too: `make build` recompiles in place with them.
 $(PY):
@@ -41,6 +41,10 @@ test: build
 
 bench: build
 	$(PY) -m bench
+
+# The TechEmpower database (COVET_TFB_DSN, default the local hello_world); `make bench` does it too.
+tfb-setup: install
+	$(PY) -m bench.tfb.setup
 
 lint: install
 	$(VENV)/bin/ruff check covet tests bench
