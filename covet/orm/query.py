@@ -101,7 +101,7 @@ class RelatedNode:
     stop: int
     name: str = ""  # the relation's name on the parent
     children: list[RelatedNode] = dataclasses.field(default_factory=list)
-    loader: Any = None
+    layout: Any = None  # the model's InstanceLayout, once loading starts
 
 
 class QueryCompiler:
