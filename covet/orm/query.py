@@ -311,7 +311,7 @@ class QueryCompiler:
             field, rest = None, parts[1:]
             where = f"annotation {parts[0]!r}"
         else:
-            if self.negations:
+            if self.negations and not aggregate:  # an aggregate's filter= tests each joined row
                 index = multivalued_step(self.model, parts)
                 if index is not None:
                     self.root.correlated = True

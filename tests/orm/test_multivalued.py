@@ -131,6 +131,9 @@ async def test_filter_before_annotate_limits_it_and_after_does_not(db: Database)
     assert [(a.name, a.n) for a in before] == [("Ann", 1)]
     after = await Author.objects.annotate(n=Count("books", distinct=True)).filter(books__pages__gt=200)
     assert [(a.name, a.n) for a in after] == [("Ann", 2)]
+    # an aggregate's filter= is a condition on each joined row, negated or not
+    others = await Author.objects.annotate(n=Count("books", filter=~Q(books__title="x")))
+    assert [(a.name, a.n) for a in others] == [("Ann", 1), ("Bob", 1), ("Cid", 0), ("Dee", 1)]
 
 
 async def test_counts_and_aggregates_over_a_fan_out_join(db: Database) -> None:
