@@ -18,6 +18,7 @@ import gc
 from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, Union
 
+from covet._speedups.orm_rows import load_instance, load_instances
 from covet.db import Database
 from covet.orm import connection
 from covet.orm.connection import DatabaseInfo, database_info, get_database, known_info
@@ -222,10 +223,11 @@ class QuerySet(Generic[M]):
             if name in self.model._meta.fields_map:
                 raise FieldError(f"annotation {name!r} clashes with the field {self.model.__name__}.{name}")
             merged[name] = expression
+        marks = {**self._state.annotation_marks, **dict.fromkeys(annotations, len(self._state.where))}
         values = self._state.values
         if values is not None:  # values(...).annotate(...): the annotations join the values, grouped by them
-            return self._clone(annotations=merged, values=(*values, *annotations))
-        return self._clone(annotations=merged)
+            return self._clone(annotations=merged, annotation_marks=marks, values=(*values, *annotations))
+        return self._clone(annotations=merged, annotation_marks=marks)
 
     def values(self, *fields: str) -> QuerySet[M]:
         """Dicts instead of instances: ``values("title", "author__name")`` (all columns by default)."""
@@ -323,14 +325,10 @@ class QuerySet(Generic[M]):
         for name, value in named.items():
             if not getattr(value, "contains_aggregate", False):
                 raise TypeError(f"aggregate({name}=...) takes Count, Sum, Avg, Min or Max, not {value!r}")
+        from covet.orm.aggregation import run_aggregate
+
         db, info = await self._info()
-        state = self._state.copy(annotations={**self._state.annotations, **named})
-        compiler = QueryCompiler(state, info)
-        columns = [compiler.annotation(name) for name in named]
-        query = compiler.select(columns, ordered=False, annotations=False)
-        rows = await _fetch(db, info, query)
-        row = rows[0] if rows else (None,) * len(named)
-        return dict(zip(named, row, strict=True))
+        return await run_aggregate(db, info, self._state, named)
 
     async def in_bulk(self, ids: Optional[Iterable[Any]] = None, *, field_name: str = "pk") -> dict[Any, M]:
         """``{value: object}`` for the objects whose ``field_name`` is in ``ids`` (all when None)."""
@@ -514,46 +512,48 @@ def _build(
     rows: list[Any], tree: RelatedNode, annotations: list[str], backend: str, db: Database
 ) -> list[Any]:
     """Instances from rows: the base model, the select_related ones below it, then annotations."""
-    model = tree.model
+    if len(rows) < _PAUSE_GC_ROWS or not gc.isenabled():
+        return _load(rows, tree, annotations, backend, db)
+    # PERF: loading makes no reference cycles, so the collections its allocations would trigger
+    # (one per 700 objects) find nothing; they cost a third of loading 10,000 rows.
+    gc.disable()
+    try:
+        return _load(rows, tree, annotations, backend, db)
+    finally:
+        gc.enable()
+
+
+def _load(
+    rows: list[Any], tree: RelatedNode, annotations: list[str], backend: str, db: Database
+) -> list[Any]:
+    objects = load_instances(rows, tree.model._layout(backend), db)  # each keeps its own columns
     if not tree.children and not annotations:
-        if len(rows) < _PAUSE_GC_ROWS or not gc.isenabled():
-            return model._many_loader(backend)(rows, db)
-        # PERF: the loader makes no reference cycles, so the collections its allocations would
-        # trigger (one per 700 objects) find nothing; they cost a third of loading 10,000 rows.
-        gc.disable()
-        try:
-            return model._many_loader(backend)(rows, db)
-        finally:
-            gc.enable()
-    load = model._loader(backend)
-    width = tree.stop
-    _prepare_loaders(tree, backend)
-    objects = []
-    for row in rows:
-        obj = load(row[:width], db)
+        return objects
+    _prepare_layouts(tree, backend)
+    first = len(rows[0]) - len(annotations) if rows else 0
+    for obj, row in zip(objects, rows, strict=True):
         if tree.children:
             _attach(obj, row, tree, db)
         if annotations:
             extra = obj._extra
             if extra is None:
                 extra = obj._extra = {}
-            for name, value in zip(annotations, row[len(row) - len(annotations) :], strict=True):
+            for name, value in zip(annotations, row[first:], strict=True):
                 extra[name] = value
-        objects.append(obj)
     return objects
 
 
-def _prepare_loaders(node: RelatedNode, backend: str) -> None:
+def _prepare_layouts(node: RelatedNode, backend: str) -> None:
     for child in node.children:
-        if child.loader is None:
-            child.loader = child.model._loader(backend)
-        _prepare_loaders(child, backend)
+        if child.layout is None:
+            child.layout = child.model._layout(backend)
+        _prepare_layouts(child, backend)
 
 
 def _attach(obj: Any, row: Sequence[Any], node: RelatedNode, db: Database) -> None:
     for child in node.children:
         part = row[child.start : child.stop]
-        related = None if part[0] is None else child.loader(part, db)
+        related = None if part[0] is None else load_instance(part, child.layout, db)
         obj._set_extra(child.name, related)
         if related is not None and child.children:
             _attach(related, row, child, db)
