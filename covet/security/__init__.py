@@ -1,4 +1,6 @@
-"""Security primitives, one module per job; none imports the web layer.
+"""Security: primitives that know nothing of HTTP, and the web layer built on them.
+
+The primitives, one module per job:
 
 * ``passwords`` — argon2id (OWASP parameters) and scrypt hashing, upgrades at login
 * ``otp`` — HOTP/TOTP, enrolment URIs, replay protection, recovery codes
@@ -10,5 +12,9 @@
 * ``secrets``, ``deploy`` — secrets from the environment or files; the deployment check
 * ``errors`` — the exceptions, grouped by the HTTP status they stand for (401, 403, ...)
 
-The middleware and dependencies that turn these into 401/403/429 answers are a thin layer on top.
+The web layer, a thin one on top:
+
+* ``settings`` — ``covet.Settings``: environment, secret key, allowed hosts, security headers
+* ``handlers`` — the default 401/403/429 answers to the errors above
+* ``sessions``, ``session_cookies``, ``session_stores`` — ``request.session`` and its backends
 """
