@@ -17,4 +17,5 @@ The web layer, a thin one on top:
 * ``settings`` — ``covet.Settings``: environment, secret key, allowed hosts, security headers
 * ``handlers`` — the default 401/403/429 answers to the errors above
 * ``sessions``, ``session_cookies``, ``session_stores`` — ``request.session`` and its backends
+* ``csrf`` — CSRFMiddleware: signed double-submit tokens bound to the session, origin checks
 """
