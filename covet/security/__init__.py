@@ -18,4 +18,6 @@ The web layer, a thin one on top:
 * ``handlers`` — the default 401/403/429 answers to the errors above
 * ``sessions``, ``session_cookies``, ``session_stores`` — ``request.session`` and its backends
 * ``csrf`` — CSRFMiddleware: signed double-submit tokens bound to the session, origin checks
+* ``authentication`` — session, bearer and API-key backends; ``current_user``/``optional_user``
+* ``authorization`` — ``requires``/``require_role``/``requires_scopes`` dependencies and decorators
 """
