@@ -20,4 +20,5 @@ The web layer, a thin one on top:
 * ``csrf`` — CSRFMiddleware: signed double-submit tokens bound to the session, origin checks
 * ``authentication`` — session, bearer and API-key backends; ``current_user``/``optional_user``
 * ``authorization`` — ``requires``/``require_role``/``requires_scopes`` dependencies and decorators
+* ``oauth2_login`` — the login and callback steps of "log in with provider X"
 """

@@ -2,11 +2,13 @@
 including the attacks on bearer tokens (tampered, expired, alg none, key confusion, revoked)."""
 
 import asyncio
+import contextlib
 import dataclasses
 import secrets
 import time
 from typing import Annotated, Any, Optional
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
@@ -19,12 +21,15 @@ from covet.security.authentication import (
     SessionAuth,
     hash_api_key,
 )
+from covet.security.bearer import BearerTokenValidator
+from covet.security.jwks import RemoteJWKS
 from covet.security.jwt import JWTCodec
 from covet.security.sessions import SessionMiddleware
 from covet.security.settings import Settings
 from covet.security.stores import MemoryKeySet
 from covet.security.tokens import TokenService
 from tests.security.keyring import forge, key
+from tests.security.oidc_provider import API_AUDIENCE, CLIENT_ID, REDIRECT_URI, Grant, Provider
 from tests.security.test_sessions import KEY
 
 ISSUER = "https://api.example.com"
@@ -247,3 +252,35 @@ def test_a_session_only_app_answers_401_without_a_challenge(serve, tokens):
 def test_an_authentication_needs_a_backend():
     with pytest.raises(ValueError, match="at least one backend"):
         Authentication([])
+
+
+def resource_server(issuer):
+    """An API that accepts the access tokens of an OpenID provider, checked against its JWKS."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        async with httpx.AsyncClient() as http:
+            jwks = RemoteJWKS(f"{issuer}/jwks", http)
+            validator = BearerTokenValidator(jwks, issuer=issuer, audience=API_AUDIENCE)
+            app.state_auth.backends = (BearerAuth(validator, realm="api"),)
+            yield
+
+    app = Covet(settings=Settings(secret_key=KEY), lifespan=lifespan)
+    app.state_auth = auth = Authentication([SessionAuth(load_user)])
+
+    @app.get("/documents", dependencies=[auth.requires_scopes("documents:read")])
+    async def documents(request):
+        return {"for": request.state.user["sub"]}
+
+    return app
+
+
+def test_a_resource_server_accepts_the_providers_access_tokens(serve, provider: Provider):
+    read = provider.access_token(Grant(CLIENT_ID, REDIRECT_URI, "", "documents:read", None))
+    other = provider.access_token(Grant(CLIENT_ID, REDIRECT_URI, "", "profile", None))
+    with serve(resource_server(provider.issuer)) as client:
+        assert client.get("/documents", headers=bearer(read)).json() == {"for": "user-123"}
+        refused = client.get("/documents", headers=bearer(other))
+        forged = client.get("/documents", headers=bearer(forge({"alg": "none"}, {"sub": "x"})))
+    assert refused.status_code == 403 and 'error="insufficient_scope"' in refused.headers["www-authenticate"]
+    assert forged.status_code == 401
