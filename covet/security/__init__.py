@@ -21,4 +21,5 @@ The web layer, a thin one on top:
 * ``authentication`` — session, bearer and API-key backends; ``current_user``/``optional_user``
 * ``authorization`` — ``requires``/``require_role``/``requires_scopes`` dependencies and decorators
 * ``oauth2_login`` — the login and callback steps of "log in with provider X"
+* ``throttling`` — RateLimitMiddleware and the RateLimit dependency: 429 with Retry-After
 """
