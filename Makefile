@@ -46,6 +46,7 @@ lint: install
 	$(VENV)/bin/ruff check covet tests bench
 	$(VENV)/bin/mypy
 	PATH=$(VENV)/bin:$$PATH $(VENV)/bin/cython-lint --max-line-length 110 --ignore E301 E302 -- covet/_speedups/*.pxd
+	$(VENV)/bin/bandit -q -r covet -ll
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
