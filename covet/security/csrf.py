@@ -284,7 +284,8 @@ class CSRFMiddleware(BaseHTTPMiddleware):
         changed (a login): the next form then carries a token for the new session."""
         token = tokens.issued
         binding = session_binding(request)
-        if binding != tokens.binding and (token is not None or tokens.cookie):
+        changed = not hmac.compare_digest(binding.encode(), tokens.binding.encode())
+        if changed and (token is not None or tokens.cookie):
             token = self.new_token(binding)
         if token is None:
             return

@@ -266,3 +266,15 @@ def test_csrf_token_without_the_middleware_says_how_to_add_it():
 def test_trusted_origins_are_checked_for_shape():
     with pytest.raises(ValueError, match="must look like 'https://example.com'"):
         CSRFMiddleware(None, trusted_origins=["example.com"])
+
+
+def test_the_token_and_its_signature_are_compared_in_constant_time(compare_digest_calls):
+    with TestClient(csrf_app()) as client:
+        with_session(client)
+        cookie = client.cookies["csrftoken"]
+        compare_digest_calls.clear()
+        assert client.post("/comment", headers={"x-csrf-token": cookie}).status_code == 200
+    compared = [pair for pair in compare_digest_calls if cookie.encode() in pair]
+    assert compared, "the submitted token must be compared with the cookie through compare_digest"
+    signature = cookie.split(".")[1].encode()
+    assert any(signature in pair for pair in compare_digest_calls)

@@ -180,3 +180,12 @@ def test_an_unreachable_provider_is_a_502(serve, provider: Provider):
         oauth.provider = dataclasses.replace(oauth.provider, token_endpoint="http://127.0.0.1:9/token")
         response = callback(client, query)
     assert response.status_code == 502 and "cannot be reached" in response.text
+
+
+def test_the_callbacks_state_is_compared_in_constant_time(serve, provider: Provider, compare_digest_calls):
+    with serve(login_app(provider.issuer)) as client:
+        query = to_provider_and_back(client)
+        state = parse_qs(query)["state"][0]
+        compare_digest_calls.clear()
+        assert callback(client, query).status_code == 200
+    assert any(state in pair for pair in compare_digest_calls)

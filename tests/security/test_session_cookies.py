@@ -84,3 +84,11 @@ def test_keys_are_required():
 def test_each_purpose_gets_its_own_key():
     assert derive_key(NEW, "covet.session.hmac") != derive_key(NEW, "covet.session.aes-gcm")
     assert len(derive_key(NEW, "x")) == 32
+
+
+async def test_the_signature_is_compared_in_constant_time(compare_digest_calls):
+    backend = CookieBackend(NEW)
+    cookie = await backend.save(RECORD, 60)
+    assert await backend.load(cookie) is not None
+    tag = cookie.rsplit(".", 1)[1].encode()
+    assert any(tag in pair for pair in compare_digest_calls)
