@@ -69,6 +69,11 @@ def csrf_exempt(handler: H) -> H:
     return handler
 
 
+def _same(a: Optional[str], b: str) -> bool:
+    """Constant-time equality of two session bindings (session ids are secrets too)."""
+    return a is not None and hmac.compare_digest(a.encode(), b.encode())
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
 
@@ -78,30 +83,44 @@ def _unb64(text: str) -> bytes:
 
 
 class _RequestTokens:
-    """One request's tokens: the cookie's (checked when first needed) and any handed out."""
+    """One request's tokens: the cookie's (checked when first needed) and any handed out.
 
-    __slots__ = ("middleware", "binding", "cookie", "_valid", "issued")
+    A handler may change the session before it renders a form (the first write creates the
+    session, a login rotates it): tokens handed out are signed for the session as it is then.
+    """
+
+    __slots__ = ("middleware", "request", "binding", "cookie", "_valid", "issued", "issued_for")
 
     def __init__(self, middleware: CSRFMiddleware, request: Request) -> None:
         self.middleware = middleware
+        self.request = request
         self.binding = session_binding(request)
         self.cookie = request.cookies.get(middleware.cookie_name)
-        self._valid: Optional[bool] = None
+        self._valid: dict[str, bool] = {}
         self.issued: Optional[str] = None
+        self.issued_for: Optional[str] = None
+
+    def cookie_valid_for(self, binding: str) -> bool:
+        """Whether the cookie holds a token signed for the session ``binding`` names."""
+        valid = self._valid.get(binding)
+        if valid is None:
+            valid = self._valid[binding] = bool(self.cookie) and self.middleware.signed_for(
+                self.cookie or "", binding
+            )
+        return valid
 
     @property
     def cookie_is_valid(self) -> bool:
-        """Whether the cookie holds a token signed for this request's session."""
-        if self._valid is None:
-            self._valid = bool(self.cookie) and self.middleware.signed_for(self.cookie or "", self.binding)
-        return self._valid
+        """Whether the cookie holds a token signed for the session the request came with."""
+        return self.cookie_valid_for(self.binding)
 
     def token(self) -> str:
-        """The request's token: the cookie's, or a new one set as the cookie with the response."""
-        if self.cookie is not None and self.cookie_is_valid:
+        """The token for the session as it is now: the cookie's, or a new one (set as the cookie)."""
+        binding = session_binding(self.request)
+        if self.cookie is not None and self.cookie_valid_for(binding):
             return self.cookie
-        if self.issued is None:
-            self.issued = self.middleware.new_token(self.binding)
+        if self.issued is None or not _same(self.issued_for, binding):
+            self.issued, self.issued_for = self.middleware.new_token(binding), binding
         return self.issued
 
 
@@ -282,11 +301,12 @@ class CSRFMiddleware(BaseHTTPMiddleware):
     def refresh_cookie(self, request: Request, tokens: _RequestTokens, response: Response) -> None:
         """Set the cookie when a token was handed out, or when the session the token was bound to
         changed (a login): the next form then carries a token for the new session."""
-        token = tokens.issued
         binding = session_binding(request)
-        changed = not hmac.compare_digest(binding.encode(), tokens.binding.encode())
-        if changed and (token is not None or tokens.cookie):
-            token = self.new_token(binding)
+        token = tokens.issued
+        if token is None and tokens.cookie and not tokens.cookie_valid_for(binding):
+            token = self.new_token(binding)  # the session changed (a login): a token for the new one
+        elif token is not None and not _same(tokens.issued_for, binding):
+            token = self.new_token(binding)  # handed out before the session changed again
         if token is None:
             return
         secure = self.cookie_secure

@@ -49,6 +49,11 @@ def csrf_app(**options):
         request.session["user"] = "alice"
         return "ok"
 
+    @app.post("/wizard")
+    async def wizard(request):
+        request.session["step"] = 2  # the first write: the session (and its id) starts here
+        return HTMLResponse(f'<form method="post" action="/comment">{csrf_input(request)}</form>')
+
     @csrf_exempt
     @app.post("/api/exempt-above")
     async def exempt_above(request):
@@ -234,6 +239,14 @@ def test_logging_in_reissues_the_token_for_the_new_session(serve):
         )
     assert stale.status_code == 403 and "not issued for this session" in stale.text
     assert fresh.status_code == 200
+
+
+def test_a_form_rendered_after_the_session_changed_carries_a_token_for_the_new_session(serve):
+    with serve(csrf_app()) as client:
+        client.get("/token")
+        step = client.post("/wizard", headers={"x-csrf-token": client.cookies["csrftoken"]})
+        token = re.search(r'name="csrf_token" value="([^"]+)"', step.text)[1]
+        assert client.post("/comment", data={"csrf_token": token}).status_code == 200
 
 
 def test_page_tokens_are_masked_afresh_each_time_and_all_valid(serve):
