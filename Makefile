@@ -37,6 +37,7 @@ test: build
 		tests/middleware tests/test_mount.py tests/test_params.py \
 		tests/db/test_query_select.py tests/db/test_query_insert_update_delete.py tests/db/test_query_compound.py \
 		tests/test_requests.py tests/test_responses.py tests/test_fileresponse.py tests/test_sse.py \
+		tests/security/test_secure_defaults.py \
 		$(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] && echo "make test: no interpreted-mode tests" >&2; exit $$rc; }
 
 bench: build
