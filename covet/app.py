@@ -402,7 +402,8 @@ class SecuredRoutes:
     compiled, to add the headers to its response; this object is the "app" the Dispatcher
     hands what routing alone answers, conversions and errors to, and adds them there. CovetPy's
     server keeps calling the compiled Dispatcher directly: one small coroutine per request
-    (``python -m bench.http.instructions``: about 5k instructions, against 11k for the stack).
+    (``python -m bench.http.instructions``: +4.5k instructions on ~21k for plaintext, where the
+    native stack with the headers as its one layer costs +11k).
     """
 
     __slots__ = ("app", "apply", "dispatcher")

@@ -254,3 +254,17 @@ def test_roles_without_a_registry_are_the_users_own(serve):
         assert client.get("/editors").status_code == 403  # editor, and no registry to say it inherits
         client.post("/login/1")
         assert client.get("/editors").status_code == 200
+
+
+def test_tests_can_override_the_current_user_behind_a_requirement(serve):
+    app = authz_app()
+    app.dependency_overrides[auth.current_user] = lambda: USERS[3]
+    with serve(app) as client:
+        assert client.get("/admin").text == "admin only"
+        assert client.get("/editors").status_code == 200
+
+
+def test_guarded_handlers_are_documented_without_the_requirement_parameter():
+    schema = authz_app().openapi()
+    parameters = schema["paths"]["/admin/report/{year}"]["get"]["parameters"]
+    assert sorted(p["name"] for p in parameters) == ["format", "year"]
