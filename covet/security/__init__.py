@@ -9,7 +9,7 @@ The primitives, one module per job:
 * ``ratelimit`` — token buckets in memory or Redis, with keys by IP, user and route
 * ``rbac``, ``policies`` — roles and permissions; object rules and attribute policies
 * ``oauth2``, ``jwks``, ``bearer`` — OAuth2/OIDC client, provider key sets, bearer validation
-* ``secrets``, ``deploy`` — secrets from the environment or files; the deployment check
+* ``secrets``, ``deploy`` — secrets from the environment or files; ``covet check --deploy``
 * ``errors`` — the exceptions, grouped by the HTTP status they stand for (401, 403, ...)
 
 The web layer, a thin one on top:
