@@ -59,7 +59,7 @@ def bind_socket(config: ServerConfig) -> socket.socket:
         _remove_stale_socket(config.uds)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.bind(config.uds)
-        os.chmod(config.uds, 0o666)  # noqa: S103 - the socket is reached by a local proxy
+        os.chmod(config.uds, 0o666)  # noqa: S103 - the socket is reached by a local proxy  # nosec B103
     else:
         family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)

@@ -208,7 +208,7 @@ class Connection(abc.ABC):
         fmt = self._backend.paramstyle == "format"
         target, names = self._copy_target(table, columns, schema, escape_percent=fmt)
         placeholders = ", ".join(["%s" if fmt else "?"] * len(columns))
-        sql = f"INSERT INTO {target} ({names}) VALUES ({placeholders})"  # noqa: S608 - quoted names
+        sql = f"INSERT INTO {target} ({names}) VALUES ({placeholders})"  # noqa: S608 - quoted names  # nosec B608
         rows = records if isinstance(records, Sequence) else list(records)
         if not rows:
             return 0
