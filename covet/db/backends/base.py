@@ -600,7 +600,10 @@ class Backend(abc.ABC):
             period = min(period, max(0.02, threshold / 4))
         if self.config.max_idle is not None:
             period = min(period, max(0.05, self.config.max_idle / 2))
-        while True:
+        # close() cancels this task and clears the flag: a driver that loses the cancellation
+        # mid-upkeep (aiomysql connects under asyncio.wait_for, which can on Python 3.11) must
+        # not leave close() waiting for this task forever.
+        while self._open:
             await asyncio.sleep(period)
             if threshold is not None:
                 self._report_leaks(threshold)
