@@ -124,7 +124,8 @@ class Server:
             await self._shutdown()
         finally:
             try:
-                await asyncio.wait_for(lifespan.shutdown(), self.config.timeout_graceful_shutdown)
+                async with asyncio.timeout(self.config.timeout_graceful_shutdown):
+                    await lifespan.shutdown()
             except TimeoutError:
                 logger.error(
                     "Application shutdown hooks still running after %.1f s: exiting without them",
