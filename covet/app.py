@@ -102,6 +102,7 @@ class Covet(RouteShortcuts):
         self.lifespan_state: dict[str, Any] = {}
         self._lifespan = AppLifespan(lifespan)
         self._stack: Stack | None = None
+        self._default_headers: Optional[SecurityHeadersMiddleware] | bool = False  # not built yet
         if RequestValidationError not in self.exception_handlers.by_class:
             self.exception_handlers.add(RequestValidationError, answer_validation_error)
         install_security_handlers(self.exception_handlers)
@@ -206,8 +207,9 @@ class Covet(RouteShortcuts):
         """What CovetPy's server calls instead of ASGI: ``dispatch``, ``convert``, ``handle_error``.
 
         The compiled ``Dispatcher`` when the app has no middleware and no ``async`` exception
-        handler (each request costs what routing and the handler cost), its endpoints adding the
-        default security headers when they are on (``SecuredRoutes``); else the native stack;
+        handler (each request costs what routing and the handler cost), carrying the default
+        security headers for the server to send with every response when they are on; else
+        the native stack;
         None when the outermost middleware is a pure ASGI one, so that the server runs the app
         through ASGI.
         """
@@ -217,8 +219,9 @@ class Covet(RouteShortcuts):
             return None
         outer, inner = self.framework_middleware
         if not outer and not self.user_middleware and not self.exception_handlers.any_async:
-            if isinstance(stack.http, SecurityHeadersMiddleware):
-                return SecuredRoutes(self, stack.http).dispatcher
+            if self.default_headers is not None:
+                # The headers go out with the server's Server and Date lines: no layer at all.
+                return Dispatcher(dispatcher.table, self, self.default_headers)
             return dispatcher
         return NativeStack(self)
 
@@ -252,19 +255,39 @@ class Covet(RouteShortcuts):
         outer, inner = [], []
         if settings.allowed_hosts:
             outer.append(Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts))
-        own_headers = any(layer.cls is SecurityHeadersMiddleware for layer in self.user_middleware)
-        if settings.security_headers and not own_headers:
-            inner.append(
-                Middleware(
-                    SecurityHeadersMiddleware,
-                    hsts=settings.hsts_max_age > 0,
-                    hsts_max_age=settings.hsts_max_age,
-                    hsts_include_subdomains=settings.hsts_include_subdomains,
-                    content_security_policy=settings.content_security_policy,
-                    permissions_policy=None,
-                )
-            )
+        options = self._security_headers_options()
+        if options is not None:
+            inner.append(Middleware(SecurityHeadersMiddleware, **options))
         return outer, inner
+
+    def _security_headers_options(self) -> Optional[dict[str, Any]]:
+        """The default security headers' settings; None when they are off or the app has its own."""
+        settings = self.settings
+        own_headers = any(layer.cls is SecurityHeadersMiddleware for layer in self.user_middleware)
+        if not settings.security_headers or own_headers:
+            return None
+        return {
+            "hsts": settings.hsts_max_age > 0,
+            "hsts_max_age": settings.hsts_max_age,
+            "hsts_include_subdomains": settings.hsts_include_subdomains,
+            "content_security_policy": settings.content_security_policy,
+            "permissions_policy": None,
+        }
+
+    @property
+    def default_headers(self) -> Optional[SecurityHeadersMiddleware]:
+        """The default security headers (``apply(request, response)``), or None when off."""
+        if self._default_headers is False:
+            options = self._security_headers_options()
+            self._default_headers = (
+                None if options is None else SecurityHeadersMiddleware(self.call_endpoint, **options)
+            )
+        return self._default_headers  # type: ignore[return-value]
+
+    def answer_unhandled(self, request: Request, response: Response) -> Response:
+        """The last-resort answer to an exception, with the default headers every response gets."""
+        headers = self.default_headers
+        return response if headers is None else headers.apply(request, response)
 
     def dispatch(self, request: Request) -> Any:
         """Route ``request``: a response when routing alone answers it, else the handler's coroutine.
@@ -353,7 +376,7 @@ class Covet(RouteShortcuts):
             handler, unhandled = self.exception_handlers.resolve(exc, self.debug)
             if unhandled:
                 self._log_unhandled(request, exc)
-            return await call_async(handler, request, exc)
+            return self.answer_unhandled(request, await call_async(handler, request, exc))
 
     async def call_endpoint(self, request: Request) -> Response:
         """Route and run ``request``, answering its exceptions with their handlers: the layer
@@ -393,55 +416,6 @@ class Covet(RouteShortcuts):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.middleware_stack.asgi(scope, receive, send)
-
-
-class SecuredRoutes:
-    """The compiled Dispatcher of an app whose only layer is the default security headers.
-
-    Rather than a middleware layer, each route's endpoint is wrapped once, when the table is
-    compiled, to add the headers to its response; this object is the "app" the Dispatcher
-    hands what routing alone answers, conversions and errors to, and adds them there. CovetPy's
-    server keeps calling the compiled Dispatcher directly: one small coroutine per request
-    (``python -m bench.http.instructions``: +4.5k instructions on ~21k for plaintext, where the
-    native stack with the headers as its one layer costs +11k).
-    """
-
-    __slots__ = ("app", "apply", "dispatcher")
-
-    def __init__(self, app: Covet, headers: SecurityHeadersMiddleware) -> None:
-        self.app = app
-        self.apply = headers.apply
-        self.dispatcher = Dispatcher(app.router.compile(wrap_endpoint=self.wrap), self)
-
-    def wrap(self, endpoint: Callable[..., Awaitable[Any]]) -> Callable[[Request], Awaitable[BaseResponse]]:
-        apply, convert = self.apply, self.app.convert
-
-        async def secured(request: Request) -> BaseResponse:
-            result = await endpoint(request)
-            return apply(request, result if isinstance(result, BaseResponse) else convert(request, result))
-
-        return secured
-
-    def unmatched(self, request: Request, result: LookupResult) -> Any:
-        outcome = self.app.unmatched(request, result)
-        if isinstance(outcome, BaseResponse):
-            return self.apply(request, outcome)
-        return self._finish(request, outcome)
-
-    async def _finish(self, request: Request, outcome: Awaitable[Response]) -> Response:
-        response: Response = await outcome
-        return self.apply(request, response)
-
-    def convert(self, request: Request, result: Any) -> Response:
-        return self.apply(request, self.app.convert(request, result))
-
-    def handle_error(self, request: Request, exc: BaseException) -> Response:
-        response = self.app.handle_error(request, exc)
-        # As under the middleware stack: an exception handler's answer gets the headers, the
-        # last-resort 500 (or debug page) does not.
-        if self.app.exception_handlers.find(exc) is None:
-            return response
-        return self.apply(request, response)
 
 
 class NativeStack:

@@ -39,7 +39,6 @@ WebSocket routes (``router.websocket(path)``) are routes for the pseudo-method `
 from __future__ import annotations
 
 import abc
-import copy
 import decimal
 import inspect
 import math
@@ -87,7 +86,6 @@ __all__ = [
 
 LookupResult = Union[Match, MethodNotAllowed, MountMatch, NotFound]
 E = TypeVar("E", bound=Callable[..., Any])
-EndpointWrapper = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 # The pseudo-method WebSocket routes are registered under: HTTP methods never match it.
 WEBSOCKET = "WEBSOCKET"
@@ -303,12 +301,6 @@ class Route:
         """The percent-encoded path for ``params``, which must be exactly this route's parameters."""
         return _build_path(f"{self.name!r} {self.path}", self.segments, params)
 
-    def with_endpoint(self, endpoint: Callable[..., Any]) -> Route:
-        """A copy of this route that answers with ``endpoint`` (nothing is compiled again)."""
-        route = copy.copy(self)
-        route.endpoint = endpoint
-        return route
-
     def __repr__(self) -> str:
         return f"Route({self.path!r}, {sorted(self.methods)}, name={self.name!r})"
 
@@ -493,29 +485,22 @@ class Router(RouteShortcuts):
             else:
                 yield Mount(prefix + item.path, item.app, namespace + item.name if item.name else None)
 
-    def compile(
-        self, kernel: ModuleType | None = None, *, wrap_endpoint: EndpointWrapper | None = None
-    ) -> RouteTable:
+    def compile(self, kernel: ModuleType | None = None) -> RouteTable:
         """The routes as a lookup table; raises RouteConflict for routes that cannot coexist.
 
         ``kernel`` is the ``covet._speedups.router`` module to build with (tests and benchmarks
         pass its interpreted form); by default the compiled one when it is built.
-        ``wrap_endpoint(endpoint)`` gives the endpoint each HTTP route of the table calls instead
-        (the app adds its default response headers this way).
         """
-        return self._compile(kernel, wrap_endpoint)[1]
+        return self._compile(kernel)[1]
 
-    def _compile(self, kernel: ModuleType | None, wrap_endpoint: EndpointWrapper | None = None) -> _Compiled:
+    def _compile(self, kernel: ModuleType | None) -> _Compiled:
         table: RouteTable = (kernel or _kernel).RouteTable(self.redirect_slashes)
         names: _Names = {}
         framework_paths: set[str] = set()
         for item in self._flatten("", ""):
             try:
                 if isinstance(item, Route):
-                    entry = item
-                    if wrap_endpoint is not None and item.plan is not None:
-                        entry = item.with_endpoint(wrap_endpoint(item.endpoint))
-                    table.add_route(item.path, item.segments, item.param_names, sorted(item.methods), entry)
+                    table.add_route(item.path, item.segments, item.param_names, sorted(item.methods), item)
                 else:
                     table.add_mount(item.path, item.segments, item.param_names, item)
             except ValueError as exc:

@@ -89,6 +89,9 @@ class Server:
         self.config = config
         self.state = ServerState(config.server_header)
         self.handler = native_handler(app)
+        policy = getattr(self.handler, "default_headers", None)
+        if policy is not None:
+            self.state.set_default_headers(policy)
         self.servers: list[asyncio.base_events.Server] = []
         self.exit_event: Optional[asyncio.Event] = None
         self.started = False
