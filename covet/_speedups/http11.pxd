@@ -57,6 +57,7 @@ cdef bytes _HEADS_COMMON
 cdef Py_ssize_t _LENGTH_LINES_CACHED
 cdef list _LENGTH_LINES
 cdef Py_ssize_t _HEAD_CACHE_SIZE
+cdef Py_ssize_t _CACHED_SHAPE_MAX
 
 
 cdef class RequestHead:

@@ -481,6 +481,8 @@ _HEAD_CACHE = {}
 _HEADS = {}
 _HEADS_COMMON = b""
 _HEAD_CACHE_SIZE = 512
+# Responses with up to this many headers have their head lines cached (validated once).
+_CACHED_SHAPE_MAX = 8
 
 
 def _header_lines(status, headers):
@@ -510,7 +512,7 @@ def encode_response_head(status, headers, content_length, keep_alive, http10_kee
     code = status
     variants = None
     variant = 0
-    if len(headers) <= 4:
+    if len(headers) <= _CACHED_SHAPE_MAX:
         # Most responses repeat a few shapes: within one Date second the whole head repeats.
         # PERF: keyed by the header pairs (the content type alone, commonly: no copy), then by
         # one integer for the rest, rather than by a tuple of everything hashed per response.

@@ -38,6 +38,15 @@ async def test_execute_returns_affected_rows(db: Database, table: str, backend: 
     assert await db.execute(f"DELETE FROM {table} WHERE id = {ph}", (99,)) == 0
 
 
+async def test_an_update_counts_the_rows_it_matched_even_those_it_leaves_unchanged(
+    db: Database, table: str, backend: str, ph: str
+) -> None:
+    await make_people(db, table, backend)
+    await db.execute(f"UPDATE {table} SET age = {ph} WHERE id = {ph}", (50, 1))
+    # Row 1 already has age 50: it is matched, not changed (MySQL counts only changes by default).
+    assert await db.execute(f"UPDATE {table} SET age = {ph} WHERE id IN (1, 2)", (50,)) == 2
+
+
 async def test_fetch_all_returns_records(db: Database, table: str, backend: str, ph: str) -> None:
     await make_people(db, table, backend)
     rows = await db.fetch_all(f"SELECT id, name, age FROM {table} WHERE age > {ph} ORDER BY id", (20,))

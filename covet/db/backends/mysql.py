@@ -32,7 +32,7 @@ from typing import Any, Optional
 
 import aiomysql  # type: ignore[import-untyped]
 import pymysql  # type: ignore[import-untyped]
-from pymysql.constants import FIELD_TYPE  # type: ignore[import-untyped]
+from pymysql.constants import CLIENT, FIELD_TYPE  # type: ignore[import-untyped]
 from pymysql.converters import decoders as pymysql_decoders  # type: ignore[import-untyped]
 
 from covet.db.backends.base import Connection, Params, Query, unpack_query
@@ -243,6 +243,9 @@ class MySQLBackend(PooledBackend[MySQLConnection]):
                 cursorclass=_Cursor,
                 init_command="SET time_zone = '+00:00'",
                 local_infile=False,
+                # An UPDATE counts the rows it matched, not only those it changed, as on
+                # PostgreSQL and SQLite (Django asks MySQL for the same).
+                client_flag=CLIENT.FOUND_ROWS,
             )
             await raw._connect()
         except pymysql.err.Error as exc:
