@@ -10,10 +10,8 @@ import msgspec
 
 from covet import Covet, HTMLResponse
 from covet.routing import Router
-from tests.app_clients import transports
 
 app = Covet()
-client = transports()
 
 
 class User(msgspec.Struct):

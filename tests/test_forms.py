@@ -9,7 +9,6 @@ import pytest
 from covet import Covet, Request
 from covet.datastructures import UploadFile
 from covet.forms import SPOOL_MAX_SIZE
-from tests.clients import CLIENT_KINDS, http_client
 from tests.servers import exchange, running_server
 
 app = Covet()
@@ -63,11 +62,6 @@ def server():
     with running_server(app) as srv:
         yield srv
 
-
-@pytest.fixture(params=CLIENT_KINDS)
-async def client(request, server):
-    async with http_client(request.param, app, server) as http:
-        yield http
 
 
 async def test_urlencoded_form_keeps_repeated_fields_and_decodes_utf8(client):
