@@ -9,7 +9,8 @@ escapes the app is raised in the test unless ``raise_server_exceptions=False``; 
 ``covet.error`` as CovetPy's server logs its own, so a test may look for it either way. The clients
 do not follow redirects, so tests see them.
 
-``client`` is ``async with serve(app, raise_server_exceptions=False)`` for the test module's ``app``
+``server`` is CovetPy's server running the module's app, for raw-socket tests; ``client`` is
+``async with serve(app, raise_server_exceptions=False)`` for the test module's ``app``
 (a module attribute, or an ``app`` fixture the module defines): a failing handler is a logged 500
 whichever way the app is served. Loaded for every test by ``pytest_plugins`` in tests/conftest.py.
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ import pytest
 import trustme
 
 from covet.testing import AsyncTestClient, TestClient
-from tests.servers import running_server, uvicorn_serving
+from tests.servers import RunningServer, running_server, uvicorn_serving
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def serve_anywhere(request: pytest.FixtureRequest, tls_files: TLSFiles) -> Serve
     return _serving(request.param, tls_files)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def app(request: pytest.FixtureRequest) -> Any:
     """The test module's ``app``; a module whose app needs fixtures defines an ``app`` fixture."""
     try:
@@ -163,6 +164,13 @@ def app(request: pytest.FixtureRequest) -> Any:
             f"{request.module.__name__} uses the client fixture but has no module-level app: "
             "define `app` there, or an `app` fixture"
         ) from None
+
+
+@pytest.fixture(scope="module")
+def server(app: Any) -> Iterator[RunningServer]:
+    """CovetPy's server running the module's ``app``, for tests that speak raw HTTP to it."""
+    with running_server(app) as running:
+        yield running
 
 
 @pytest.fixture

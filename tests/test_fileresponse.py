@@ -48,11 +48,6 @@ def app(files):
     return app
 
 
-@pytest.fixture(scope="module")
-def server(app):
-    with running_server(app) as srv:
-        yield srv
-
 
 
 async def test_a_file_is_sent_whole_with_its_validators(client, files):

@@ -57,11 +57,6 @@ async def body_then_form(request: Request) -> dict:
     return {"raw": raw.decode(), "form": dict(parsed), "again": (await request.form()) is parsed}
 
 
-@pytest.fixture(scope="module")
-def server():
-    with running_server(app) as srv:
-        yield srv
-
 
 
 async def test_urlencoded_form_keeps_repeated_fields_and_decodes_utf8(client):

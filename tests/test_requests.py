@@ -98,11 +98,6 @@ async def small_stream(request: Request) -> str:
     return str(sum([len(chunk) async for chunk in request.stream()]))
 
 
-@pytest.fixture(scope="module")
-def server():
-    with running_server(app) as srv:
-        yield srv
-
 
 
 async def test_request_exposes_method_path_url_query_headers_and_cookies(client):

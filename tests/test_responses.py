@@ -15,7 +15,7 @@ from covet.responses import (
     Response,
     StreamingResponse,
 )
-from tests.servers import exchange, running_server
+from tests.servers import exchange
 
 app = Covet()
 stream_events: list[str] = []
@@ -76,11 +76,6 @@ async def endless(request: Request) -> Response:
 
     return StreamingResponse(forever(), media_type="text/plain")
 
-
-@pytest.fixture(scope="module")
-def server():
-    with running_server(app) as srv:
-        yield srv
 
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from covet import Covet, Request
 from covet.sse import EventSourceResponse, ServerSentEvent
-from tests.servers import read_all, running_server
+from tests.servers import read_all
 
 app = Covet()
 stopped: list[str] = []
@@ -56,11 +56,6 @@ async def failing(request: Request) -> EventSourceResponse:
 
     return EventSourceResponse(source())
 
-
-@pytest.fixture(scope="module")
-def server():
-    with running_server(app) as srv:
-        yield srv
 
 
 
