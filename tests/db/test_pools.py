@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from covet.db import Connection, ConnectionError, Database, PoolTimeout
+from covet.db import Connection, ConnectionError, Database, InterfaceError, PoolTimeout
 from tests.waiting import wait_until
 
 SERVER_BACKENDS = pytest.mark.parametrize("server_backend", ["postgresql", "mysql"], indirect=True)
@@ -173,6 +173,31 @@ async def test_cancel_while_waiting_for_a_connection(url: str) -> None:
             assert db.pool_stats().waiting == 0
         assert db.pool_stats().in_use == 0
         assert await db.fetch_val("SELECT 1") == 1
+
+
+async def test_a_query_waiting_when_the_pool_closes_is_told_what_happened(url: str) -> None:
+    db = Database(url, pool_max_size=1, acquire_timeout=60.0)
+    await db.connect()
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with db.connection():
+            await release.wait()
+
+    loop = asyncio.get_running_loop()
+    holder = loop.create_task(hold())
+    try:
+        await wait_until(lambda: db.pool_stats().in_use == 1)
+        waiter = loop.create_task(db.fetch_val("SELECT 1"))
+        await wait_until(lambda: db.pool_stats().waiting == 1)
+        # The held connection is closed under its holder after 0.1 s; the waiter is told why.
+        closing = loop.create_task(db.disconnect(timeout=0.1))
+        with pytest.raises(InterfaceError, match=r"pool is closed: Database.disconnect\(\) ran; call `await"):
+            await waiter
+        await closing
+    finally:
+        release.set()
+        await holder
 
 
 async def test_an_exception_in_a_connection_block_releases_it(db: Database) -> None:
