@@ -17,7 +17,7 @@ from covet.params import Header, Query
 from covet.routing import Router
 from covet.testing import AsyncTestClient
 from covet.validation import missing as missing_error
-from tests.waiting import wait_until
+from tests.waiting import wait_for
 
 app = Covet()
 
@@ -295,7 +295,7 @@ async def test_a_failing_cleanup_is_logged_after_the_response(client, caplog):
     with caplog.at_level(logging.ERROR, logger="covet.error"):
         assert (await client.get("/broken-cleanup")).json() == {"value": "value"}
         assert await asyncio.to_thread(cleaned.wait, 5)
-        await wait_until(lambda: "cleanup failed" in caplog.text)
+        await wait_for(lambda: "cleanup failed" in caplog.text)
     assert "Exception in dependency cleanup" in caplog.text and "cleanup failed" in caplog.text
 
 

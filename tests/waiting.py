@@ -7,9 +7,10 @@ import time
 from collections.abc import Callable
 
 
-async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll ``predicate`` until it holds; AssertionError after ``timeout`` seconds (a hang, not a
-    slow machine: what is awaited takes milliseconds)."""
+async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll ``predicate`` until it holds (a condition, where ``asyncio.wait_for`` takes an
+    awaitable); AssertionError after ``timeout`` seconds: a hang, not a slow machine, since what
+    is awaited takes milliseconds."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

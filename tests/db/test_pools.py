@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from covet.db import Connection, ConnectionError, Database, InterfaceError, PoolTimeout
-from tests.waiting import wait_until
+from tests.waiting import wait_for
 
 SERVER_BACKENDS = pytest.mark.parametrize("server_backend", ["postgresql", "mysql"], indirect=True)
 
@@ -74,10 +74,10 @@ async def test_exhausted_pool_raises_pool_timeout_with_the_numbers(url: str) -> 
 
         loop = asyncio.get_running_loop()
         holders = [loop.create_task(hold()) for _ in range(2)]
-        await wait_until(lambda: holding == 2)
+        await wait_for(lambda: holding == 2)
         started = loop.time()
         waiter = loop.create_task(db.fetch_val("SELECT 1"))
-        await wait_until(lambda: db.pool_stats().waiting == 1)  # it queues rather than failing at once
+        await wait_for(lambda: db.pool_stats().waiting == 1)  # it queues rather than failing at once
         with pytest.raises(PoolTimeout) as caught:
             await waiter
         assert loop.time() - started >= 0.25  # it gave up only after its acquire_timeout (0.3 s)
@@ -117,7 +117,7 @@ async def test_waiters_are_served_when_a_connection_comes_back(url: str) -> None
 async def test_cancel_mid_query_returns_a_clean_connection(db: Database, backend: str) -> None:
     marker = f"covet-cancel-{uuid.uuid4().hex}"
     task = asyncio.get_running_loop().create_task(db.fetch_val(slow_query(backend, marker)))
-    await wait_until(lambda: db.pool_stats().in_use == 1)
+    await wait_for(lambda: db.pool_stats().in_use == 1)
     await asyncio.sleep(0.2)  # inside the statement now
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -166,7 +166,7 @@ async def test_cancel_while_waiting_for_a_connection(url: str) -> None:
     async with Database(url, pool_max_size=1, acquire_timeout=5.0) as db:
         async with db.connection():
             waiter = asyncio.get_running_loop().create_task(db.fetch_val("SELECT 1"))
-            await wait_until(lambda: db.pool_stats().waiting == 1)
+            await wait_for(lambda: db.pool_stats().waiting == 1)
             waiter.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await waiter
@@ -187,9 +187,9 @@ async def test_a_query_waiting_when_the_pool_closes_is_told_what_happened(url: s
     loop = asyncio.get_running_loop()
     holder = loop.create_task(hold())
     try:
-        await wait_until(lambda: db.pool_stats().in_use == 1)
+        await wait_for(lambda: db.pool_stats().in_use == 1)
         waiter = loop.create_task(db.fetch_val("SELECT 1"))
-        await wait_until(lambda: db.pool_stats().waiting == 1)
+        await wait_for(lambda: db.pool_stats().waiting == 1)
         # The held connection is closed under its holder after 0.1 s; the waiter is told why.
         closing = loop.create_task(db.disconnect(timeout=0.1))
         with pytest.raises(InterfaceError, match=r"pool is closed: Database.disconnect\(\) ran; call `await"):
@@ -301,7 +301,7 @@ async def test_idle_connections_above_min_size_are_closed(url: str) -> None:
 
         await asyncio.gather(*(use() for _ in range(3)))
         assert db.pool_stats().size == 3
-        await wait_until(lambda: db.pool_stats().size == 1)
+        await wait_for(lambda: db.pool_stats().size == 1, timeout=5.0)
         assert db.pool_stats().connections_replaced >= 2
         assert await db.fetch_val("SELECT 1") == 1
 
@@ -313,7 +313,7 @@ async def test_connections_past_max_lifetime_are_replaced(url: str) -> None:
         # Replaced at checkout (our pool) or when given back (psycopg_pool).
         for _ in range(2):
             assert await db.fetch_val("SELECT 1") == 1
-        await wait_until(lambda: db.pool_stats().connections_replaced >= 1)
+        await wait_for(lambda: db.pool_stats().connections_replaced >= 1)
 
 
 # -- SQLite: one writer, parallel readers ------------------------------------------------------
@@ -400,7 +400,7 @@ async def test_disconnect_waits_for_connections_in_use(url: str) -> None:
         released.set()
 
     worker = asyncio.get_running_loop().create_task(finish_work())
-    await wait_until(lambda: db.pool_stats().in_use == 1)
+    await wait_for(lambda: db.pool_stats().in_use == 1)
     await db.disconnect(timeout=5.0)
     assert released.is_set()  # disconnect waited for it
     await worker
@@ -416,7 +416,7 @@ async def test_disconnect_closes_connections_never_given_back(
     await db.disconnect(timeout=0.2)  # returns although it never comes back
     assert "still in use after 0.2 s; closing them" in caplog.text
     if backend == "sqlite":
-        await wait_until(lambda: not forgotten.raw._thread.is_alive())  # its thread is gone
+        await wait_for(lambda: not forgotten.raw._thread.is_alive())  # its thread is gone
     else:
         assert forgotten.raw.closed
     await db._backend.release(forgotten)  # a late release is harmless

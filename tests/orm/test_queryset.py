@@ -16,7 +16,7 @@ from covet.orm import (
     assert_num_queries,
 )
 from tests.orm.models import Author, Book, Country, Status
-from tests.waiting import wait_until
+from tests.waiting import wait_for
 
 UTC = datetime.UTC
 
@@ -276,7 +276,7 @@ async def test_on_sqlite_select_for_update_waits_for_the_writing_transaction(db:
     holder = asyncio.create_task(hold_lock())
     await holder_ready.wait()
     second = asyncio.create_task(lock_again())
-    await wait_until(lambda: db._backend._write_lock.waiting == 1)  # queued for the database
+    await wait_for(lambda: db._backend._write_lock.waiting == 1)  # queued for the database
     release.set()
     await holder
     assert await second == ["Ann (held)"]  # it ran after the commit, not beside it
