@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install build serve test test-interpreted bench lint clean
+.PHONY: install build serve test test-interpreted bench tfb-setup lint clean
 
 # The build tools go into the venv too: `make build` recompiles in place with them.
 $(PY):
@@ -37,10 +37,15 @@ test: build
 		tests/middleware tests/test_mount.py tests/test_params.py \
 		tests/db/test_query_select.py tests/db/test_query_insert_update_delete.py tests/db/test_query_compound.py \
 		tests/test_requests.py tests/test_responses.py tests/test_fileresponse.py tests/test_sse.py \
+		tests/orm/test_queryset.py tests/orm/test_multivalued.py \
 		$(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] && echo "make test: no interpreted-mode tests" >&2; exit $$rc; }
 
 bench: build
 	$(PY) -m bench
+
+# The TechEmpower database (COVET_TFB_DSN, default the local hello_world); `make bench` does it too.
+tfb-setup: install
+	$(PY) -m bench.tfb.setup
 
 lint: install
 	$(VENV)/bin/ruff check covet tests bench

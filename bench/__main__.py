@@ -1,13 +1,15 @@
 """``python -m bench`` (what ``make bench`` runs): kernel, component and report-only comparisons,
-then the HTTP comparison. bench/README.md describes each stage and how to run it alone.
+then the HTTP comparison, then the TechEmpower suite (``--suite tfb``: the ORM and raw apps
+against Starlette, FastAPI and BlackSheep on asyncpg, database tests included; it sets up the
+database of ``COVET_TFB_DSN`` itself). bench/README.md describes each stage and how to run it alone.
 
-Options go to the HTTP comparison (``python -m bench --help`` lists them), except
-``--skip-speedups`` (kernels compiled vs interpreted) and ``--skip-components`` (routing, typed
-handlers, middleware, SQL compilation, database engine, ORM, and the report-only file sending
-and Request accessor costs). The exit status is non-zero when a floor in bench/floors.json is
-missed or cannot be judged, when a compiled kernel disagrees with its interpreted form, when a
-stage that has a verdict misses it (routing, middleware, ORM) or when any stage crashes, unless
-``--no-fail`` or ``COVET_BENCH_NO_FAIL=1`` is given.
+Options go to the HTTP comparison and the TFB suite (``python -m bench --help`` lists them),
+except ``--skip-speedups`` (kernels compiled vs interpreted), ``--skip-components`` (routing,
+typed handlers, middleware, SQL compilation, database engine, ORM, and the report-only file
+sending and Request accessor costs) and ``--skip-tfb``. The exit status is non-zero when a floor
+in bench/floors.json is missed or cannot be judged, when a compiled kernel disagrees with its
+interpreted form, when a stage that has a verdict misses it (routing, middleware, ORM) or when
+any stage crashes, unless ``--no-fail`` or ``COVET_BENCH_NO_FAIL=1`` is given.
 """
 
 import sys
@@ -69,7 +71,12 @@ def main(argv: list[str]) -> int:
         argv = [a for a in argv if a != "--skip-components"]
     else:
         failures += sum(_stage(name, stage) != 0 for name, stage in COMPONENTS.items())
+    skip_tfb = "--skip-tfb" in argv
+    argv = [a for a in argv if a != "--skip-tfb"]
     status = run.main(argv)
+    if not skip_tfb:
+        print(flush=True)
+        status = run.main(["--suite", "tfb", *argv]) or status
     if failures and not status and run.no_fail_requested(argv):
         print(f"{failures} comparison(s) missed a target or disagreed (not failing: --no-fail)")
         return 0

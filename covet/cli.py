@@ -116,6 +116,13 @@ def add_serve_command(subcommands: Subcommands) -> None:
         help="close idle keep-alive connections after this long (default: %(default)s)",
     )
     limits.add_argument(
+        "--timeout-body",
+        type=_seconds,
+        default=_DEFAULTS.timeout_body,
+        metavar="SECONDS",
+        help="408 a request whose body sends nothing for this long while awaited (default: %(default)s)",
+    )
+    limits.add_argument(
         "--timeout-graceful-shutdown",
         type=_seconds,
         default=_DEFAULTS.timeout_graceful_shutdown,
@@ -191,6 +198,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         root_path=args.root_path,
         limit_concurrency=args.limit_concurrency,
         timeout_keep_alive=args.timeout_keep_alive,
+        timeout_body=args.timeout_body,
         timeout_graceful_shutdown=args.timeout_graceful_shutdown,
     )
 

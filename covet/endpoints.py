@@ -24,6 +24,7 @@ import msgspec
 
 from covet._speedups.messages import BaseResponse
 from covet.body import FormBody, JSONBody, request_body
+from covet.db.records import Record
 from covet.dependencies import (
     NO_BODY,
     Dependant,
@@ -283,12 +284,28 @@ def make_renderer(model: Any, status_code: int, owner: str) -> Callable[[Any], A
         try:
             shaped = convert(value, model, from_attributes=True)
         except msgspec.ValidationError as exc:
-            raise ResponseValidationError(
-                f"handler {owner} returned a value that does not fit {_type_name(model)}: {exc}"
-            ) from None
+            # Database Records are tuples to msgspec: read them by column name instead.
+            plain = _records_as_dicts(value)
+            try:
+                if plain is value:
+                    raise
+                shaped = convert(plain, model, from_attributes=True)
+            except msgspec.ValidationError:
+                raise ResponseValidationError(
+                    f"handler {owner} returned a value that does not fit {_type_name(model)}: {exc}"
+                ) from None
         return JSONResponse(encode(shaped), status_code)
 
     return render_model
+
+
+def _records_as_dicts(value: Any) -> Any:
+    """``value`` with covet.db Records (one, or in a list/tuple) as dicts; ``value`` if none."""
+    if isinstance(value, Record):
+        return dict(value.items())
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], Record):
+        return [dict(r.items()) if isinstance(r, Record) else r for r in value]
+    return value
 
 
 def _type_name(annotation: Any) -> str:

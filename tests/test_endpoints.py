@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Optional
+from typing import Any, Optional
 
 import msgspec
 
 from covet import Covet, HTMLResponse
+from covet.db.records import record_class
 from covet.routing import Router
 
 app = Covet()
@@ -44,6 +45,19 @@ async def users() -> list[User]:
 @app.get("/from-row", response_model=User)
 async def from_row() -> UserRow:
     return UserRow(3, "cy", "secret")
+
+
+UserRecord = record_class(("id", "name", "password"))
+
+
+@app.get("/from-records", response_model=list[User])
+async def from_records() -> list[Any]:
+    return [UserRecord((4, "di", "x")), UserRecord((5, "ed", "y"))]  # rows as Database gives them
+
+
+@app.get("/from-record", response_model=User)
+async def from_record() -> Any:
+    return UserRecord((6, "fa", "z"))
 
 
 @app.get("/dict-model")
@@ -103,6 +117,11 @@ async def test_a_struct_return_annotation_is_encoded_as_json(client):
     assert reply.json() == {"id": 1, "name": "ada"}
     assert (await client.get("/users")).json() == [{"id": 1, "name": "ada"}, {"id": 2, "name": "bob"}]
     assert (await client.get("/stats")).json() == {"count": 5}
+
+
+async def test_response_model_reads_database_records_by_column_name(client):
+    assert (await client.get("/from-records")).json() == [{"id": 4, "name": "di"}, {"id": 5, "name": "ed"}]
+    assert (await client.get("/from-record")).json() == {"id": 6, "name": "fa"}
 
 
 async def test_response_model_shapes_an_object_and_drops_what_it_does_not_declare(client):

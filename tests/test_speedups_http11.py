@@ -479,7 +479,7 @@ def _outcome(http11: ModuleType, pieces: list[bytes]) -> tuple:
     heads = [
         (h.method, h.target, h.path, h.raw_path, h.query_string, h.headers, h.http_version,
          h.keep_alive, h.content_length, h.chunked, h.expect_continue, h.upgrade, h.body_size,
-         h.complete, b"".join(h.body))
+         h.complete, b"".join(h.body or ()))
         for h in r.ready
     ]
     # A 431 may name the per-field or the whole-block limit: llhttp tells the compiled binding a

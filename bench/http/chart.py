@@ -13,7 +13,7 @@ from bench.http.report import TEST_TITLES
 from bench.http.results import Outcome
 
 WIDTH = 960
-LABEL_W = 130
+LABEL_W = 150
 BAR_W = 560
 ROW_H = 24
 BAR_H = 16

@@ -2,8 +2,9 @@
 
 TFB's verifier wants, for GET /plaintext, ``Hello, World!`` as text/plain and, for GET /json,
 ``{"message": "Hello, World!"}`` as application/json, each with Server, Date and a length, and a
-Date that changes from one second to the next. Measuring a server that answers something else
-would measure garbage, so such a server is reported as broken instead.
+Date that changes from one second to the next; the database tests' rules are in
+``bench/http/tfb_checks.py``. Measuring a server that answers something else would measure
+garbage, so such a server is reported as broken instead.
 """
 
 from __future__ import annotations
@@ -16,9 +17,18 @@ from typing import Optional
 
 import httptools
 
+from bench.http import tfb_checks
 from bench.http.processes import HOST
 
-PATHS = {"plaintext": "/plaintext", "json": "/json", "pipelined": "/plaintext"}
+PATHS = {
+    "plaintext": "/plaintext",
+    "json": "/json",
+    "pipelined": "/plaintext",
+    "db": "/db",
+    "queries": "/queries?queries=20",
+    "fortunes": "/fortunes",
+    "updates": "/updates?queries=20",
+}
 PLAINTEXT_BODY = b"Hello, World!"
 JSON_BODY = {"message": "Hello, World!"}
 
@@ -82,12 +92,21 @@ def fetch(port: int, path: str, count: int = 1, timeout: float = 5.0) -> list[Re
     return collector.responses
 
 
-def response_problems(test: str, response: Response) -> list[str]:
-    """What is wrong with ``response`` as an answer to TFB's ``test``; empty when nothing is."""
-    path = PATHS[test]
+def response_problems(test: str, response: Response, path: Optional[str] = None) -> list[str]:
+    """What is wrong with ``response`` as an answer to TFB's ``test``; empty when nothing is.
+
+    A database test's body is checked by ``database_test_problems``; here only its status,
+    content type and headers."""
+    path = path or PATHS[test]
     problems = []
     if response.status != 200:
         problems.append(f"GET {path} answered status {response.status}, not 200")
+    content_type = response.header("content-type") or ""
+    if test in tfb_checks.CONTENT_CHECKED:
+        problem = tfb_checks.content_type_problem(test, content_type)
+        if problem:
+            problems.append(f"GET {path} {problem}")
+        return problems + _header_problems(path, response)
     if test == "json":
         try:
             if json.loads(response.body) != JSON_BODY:
@@ -99,9 +118,13 @@ def response_problems(test: str, response: Response) -> list[str]:
         if response.body != PLAINTEXT_BODY:
             problems.append(f"GET {path} body {response.body[:80]!r} is not {PLAINTEXT_BODY!r}")
         expected_type = "text/plain"
-    content_type = response.header("content-type") or ""
     if not content_type.lower().startswith(expected_type):
         problems.append(f"GET {path} content-type is {content_type!r}, not {expected_type}")
+    return problems + _header_problems(path, response)
+
+
+def _header_problems(path: str, response: Response) -> list[str]:
+    problems = []
     if not response.header("server"):
         problems.append(f"GET {path} has no Server header")
     if response.header("content-length") is None and response.header("transfer-encoding") is None:
@@ -120,11 +143,52 @@ def response_problems(test: str, response: Response) -> list[str]:
     return problems
 
 
-def check_server(port: int, tests: list[str], depth: int) -> tuple[list[str], Optional[str]]:
-    """Problems with the server's answers to ``tests``, and the Date it sent (for ``check_date_moves``)."""
+def database_test_problems(port: int, test: str, dsn: str) -> list[str]:
+    """A database test's answers checked as TFB's verifier does, and against the table itself.
+
+    ``queries`` and ``updates`` are also asked with each of the verifier's ``queries`` values."""
+    path = PATHS[test]
+    cases = [(path, 20 if test in tfb_checks.CLAMPED else 1)]
+    if test in tfb_checks.CLAMPED:
+        name = path.split("=", 1)[0]  # /queries?queries
+        cases += [(f"{name}={raw}", rows) for raw, rows in tfb_checks.CLAMPING.items()]
+        cases.append((name.split("?", 1)[0], 1))  # no parameter at all
+    problems = []
+    for case, rows in cases:
+        try:
+            responses = fetch(port, case)
+        except (OSError, ValueError) as exc:
+            problems.append(f"GET {case}: {exc}")
+            continue
+        if not responses:
+            problems.append(f"GET {case}: no complete response")
+            continue
+        response = responses[0]
+        problems += response_problems(test, response, case)
+        if test == "fortunes":
+            found = tfb_checks.fortunes_problems(response.body)
+        else:
+            worlds, found = tfb_checks.worlds_in(test, response.body, rows)
+            if worlds and case == path:
+                found += tfb_checks.database_problems(dsn, worlds)
+        problems += [f"GET {case}: {problem}" for problem in found]
+    return problems
+
+
+def check_server(
+    port: int, tests: list[str], depth: int, dsn: Optional[str] = None
+) -> tuple[list[str], Optional[str]]:
+    """Problems with the server's answers to ``tests``, and the Date it sent (for ``check_date_moves``).
+
+    The database tests need ``dsn``, the database the server uses: answers are checked against it."""
     problems: list[str] = []
     date = None
     for test in tests:
+        if test in tfb_checks.CONTENT_CHECKED:
+            if dsn is None:
+                raise ValueError(f"checking the {test} test needs the server's database (dsn)")
+            problems += [f"{test}: {problem}" for problem in database_test_problems(port, test, dsn)]
+            continue
         count = depth if test == "pipelined" else 1
         try:
             responses = fetch(port, PATHS[test], count)

@@ -38,6 +38,15 @@ def load_floors(path: Path = FLOORS_PATH) -> dict[str, Any]:
     return floors
 
 
+def floors_for(floors: dict[str, Any], suite: str) -> dict[str, Any]:
+    """The floors of one suite: those whose ``suite`` is ``suite`` (no ``suite`` means http)."""
+    return {
+        kind: [f for f in entries if f.get("suite", "http") == suite]
+        for kind, entries in floors.items()
+        if isinstance(entries, list)
+    }
+
+
 def _measured(outcome: Outcome, target: str, test: str) -> bool:
     return test in outcome.planned.get(target, ())
 

@@ -16,6 +16,10 @@ TEST_TITLES = {
     "plaintext": "GET /plaintext",
     "json": "GET /json",
     "pipelined": "GET /plaintext, pipelined",
+    "db": "GET /db",
+    "queries": "GET /queries?queries=20",
+    "fortunes": "GET /fortunes",
+    "updates": "GET /updates?queries=20",
 }
 
 
@@ -36,7 +40,7 @@ def _row(name: str, summary: Summary, ratio: Optional[str]) -> str:
     flag = f"  ! {summary.errors} errors" if summary.errors else ""
     wrk = f"{summary.wrk_cpu:.0%}" + ("*" if summary.wrk_cpu >= WRK_SATURATED else " ")
     return (
-        f"  {name:<14} {summary.rps:>11,.0f} {spread:<15} {_ms(summary.p50_ms):>8} {_ms(summary.p99_ms):>8}"
+        f"  {name:<18} {summary.rps:>11,.0f} {spread:<15} {_ms(summary.p50_ms):>8} {_ms(summary.p99_ms):>8}"
         f" {wrk:>8} {summary.server_cpu:>7.0%} {summary.others_cpu:>7.0%} {ratio or '':>11}{flag}"
     )
 
@@ -55,17 +59,17 @@ def format_tables(
             f"{settings['rounds']} rounds × {settings['duration']} s, medians"
         )
         lines.append(
-            f"  {'target':<14} {'req/s':>11} {'(min–max)':<15} {'p50 ms':>8} {'p99 ms':>8}"
+            f"  {'target':<18} {'req/s':>11} {'(min–max)':<15} {'p50 ms':>8} {'p99 ms':>8}"
             f" {'wrk cpu':>8} {'srv cpu':>7} {'others':>7} {base + ' ÷ row':>11}"
         )
         for name in names:
             summary = outcome.summary(name, test)
             if name in outcome.broken:
-                lines.append(f"  {name:<14} BROKEN: {outcome.broken[name].splitlines()[0][:160]}")
+                lines.append(f"  {name:<18} BROKEN: {outcome.broken[name].splitlines()[0][:160]}")
             elif summary is None:
                 failures = outcome.failures(name, test)
                 lines.append(
-                    f"  {name:<14} no result: {failures[0].splitlines()[0] if failures else 'not run'}"
+                    f"  {name:<18} no result: {failures[0].splitlines()[0] if failures else 'not run'}"
                 )
             else:
                 ratio = outcome.ratio(base, name, test) if name != base else None
@@ -93,7 +97,7 @@ def format_verdicts(verdicts: list[Verdict]) -> str:
     lines = ["\nfloors (bench/floors.json)"]
     for v in verdicts:
         note = f"  — {v.note}" if v.note else ""
-        lines.append(f"  {v.status:<5} {v.test:<9} {v.what:<26} {v.measured:>9}  {v.floor:<9}{note}")
+        lines.append(f"  {v.status:<5} {v.test:<9} {v.what:<30} {v.measured:>9}  {v.floor:<9}{note}")
     return "\n".join(lines)
 
 

@@ -1,5 +1,10 @@
 """``python -m bench.http``: CovetPy against its peers on TFB plaintext, JSON and pipelined plaintext.
 
+``--suite tfb`` runs TechEmpower's six tests instead (pipelined plaintext, JSON, and the database
+tests db, queries=20, fortunes, updates=20) against whole apps: CovetPy's ORM and raw apps and the
+asyncpg peers. It sets up the database of ``COVET_TFB_DSN`` first (``bench.tfb.setup``) and
+vacuums it before each server, whose answers are checked against it before measuring.
+
 Each round starts every selected server in turn (rotating the order from round to round, so drift
 on a shared machine hits all of them alike), pinned to the server core; checks its answers; warms
 it up; runs wrk pinned to the client core once per test; stops it. Results are medians over rounds,
@@ -11,6 +16,7 @@ this run could judge holds (or with --no-fail / COVET_BENCH_NO_FAIL=1), 1 when o
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import importlib.metadata
 import os
@@ -23,15 +29,33 @@ from typing import Any, Optional
 
 from bench.http.chart import render_svg
 from bench.http.checks import PATHS, check_date_moves, check_server
-from bench.http.floors import FLOORS_PATH, evaluate, load_floors
+from bench.http.floors import FLOORS_PATH, evaluate, floors_for, load_floors
 from bench.http.processes import ROOT, ServerFailed, ServerProcess, core_busy_seconds, free_port
 from bench.http.report import format_tables, format_verdicts, to_json, write_atomic, write_json
 from bench.http.results import Measurement, Outcome
-from bench.http.targets import COVET_LAUNCHER, RATIO_BASE, TARGETS, TESTS
+from bench.http.targets import ALL_TESTS, COVET_LAUNCHER, DB_TESTS, RATIO_BASE, SUITES, TARGETS
 from bench.http.wrk import WrkError, missing_tools, run_wrk, wrk_command
+from bench.tfb import setup as tfb_setup
+from bench.tfb.spec import dsn as tfb_dsn
 
 RESULTS_DIR = ROOT / "bench" / "results"
-PACKAGES = ("uvicorn", "starlette", "blacksheep", "granian", "uvloop", "httptools", "orjson", "msgspec")
+PACKAGES = (
+    "uvicorn",
+    "starlette",
+    "fastapi",
+    "blacksheep",
+    "granian",
+    "uvloop",
+    "httptools",
+    "orjson",
+    "msgspec",
+    "asyncpg",
+    "psycopg",
+    "jinja2",
+)
+#: Per suite: (rounds, seconds per run, warm-up seconds) when not given. The tfb suite runs twice
+#: as many tests, so fewer and shorter rounds keep ``make bench`` within its time.
+SUITE_DEFAULTS = {"http": (3, 5, 2), "tfb": (2, 4, 1)}
 
 
 def _csv(value: str) -> list[str]:
@@ -54,18 +78,20 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
         description="CovetPy vs its peers on TFB plaintext/JSON, wrk and server pinned to separate cores.",
     )
     parser.add_argument(
-        "--only", type=_csv, help=f"comma-separated targets (default: all but opt-in): {names}"
+        "--suite",
+        choices=tuple(SUITES),
+        default="http",
+        help="http: servers on plaintext/JSON (default); tfb: whole TFB apps, database tests included",
     )
     parser.add_argument(
-        "--tests", type=_csv, default=list(TESTS), help="comma-separated: plaintext,json,pipelined"
-    )
-    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run (default 5)")
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="runs per target and test; medians reported (3)"
+        "--only", type=_csv, help=f"comma-separated targets (default: the suite's, not opt-in): {names}"
     )
     parser.add_argument(
-        "--warmup", type=int, default=2, help="seconds of wrk before measuring each server (2)"
+        "--tests", type=_csv, help=f"comma-separated, of {','.join(ALL_TESTS)} (default: the suite's)"
     )
+    parser.add_argument("--duration", type=int, help="seconds per wrk run (default 5; tfb 4)")
+    parser.add_argument("--rounds", type=int, help="runs per target and test; medians reported (3; tfb 2)")
+    parser.add_argument("--warmup", type=int, help="seconds of wrk before measuring each server (2; tfb 1)")
     parser.add_argument("--connections", type=int, default=64, help="wrk -c (64)")
     parser.add_argument("--depth", type=int, default=16, help="requests per write in the pipelined test (16)")
     parser.add_argument("--server-cpu", type=int, default=0, help="core the servers are pinned to (0)")
@@ -78,7 +104,9 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
         help=f"start CovetPy with 'python -m covet serve' or covet.server.run (default {COVET_LAUNCHER})",
     )
     parser.add_argument("--floors", type=Path, default=FLOORS_PATH, help="floors file (bench/floors.json)")
-    parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR, help="where http.json/http.svg go")
+    parser.add_argument(
+        "--output-dir", type=Path, default=RESULTS_DIR, help="where SUITE.json, SUITE.svg go (bench/results)"
+    )
     parser.add_argument(
         "--no-fail",
         action="store_true",
@@ -87,12 +115,17 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     )
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
     args = parser.parse_args(argv)
+    rounds, duration, warmup = SUITE_DEFAULTS[args.suite]
+    args.rounds = rounds if args.rounds is None else args.rounds
+    args.duration = duration if args.duration is None else args.duration
+    args.warmup = warmup if args.warmup is None else args.warmup
+    args.tests = list(SUITES[args.suite]) if args.tests is None else args.tests
     unknown = [n for n in (args.only or []) if n not in TARGETS]
     if unknown:
         parser.error(f"unknown target(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}")
-    bad_tests = [t for t in args.tests if t not in TESTS]
+    bad_tests = [t for t in args.tests if t not in ALL_TESTS]
     if bad_tests:
-        parser.error(f"unknown test(s) {', '.join(bad_tests)}; choose from {', '.join(TESTS)}")
+        parser.error(f"unknown test(s) {', '.join(bad_tests)}; choose from {', '.join(ALL_TESTS)}")
     for name in ("duration", "rounds", "connections", "depth"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
@@ -150,6 +183,7 @@ def _metadata(
         "git": git.stdout.strip() or None,
         "covet_speedups_compiled": compiled,
         "covet_launcher": args.covet_launcher,
+        "suite": args.suite,
         "settings": {
             "duration": args.duration,
             "rounds": args.rounds,
@@ -181,6 +215,13 @@ class Bench:
         args, outcome = self.args, self.outcome
         tests = outcome.planned[name]
         keep_log = False
+        if _uses_database(tests):
+            try:  # every server starts on tables without the dead rows of the last one's updates
+                asyncio.run(tfb_setup.vacuum(tfb_dsn()))
+            except Exception as exc:  # noqa: BLE001 - reported as the target's failure
+                outcome.broken[name] = f"VACUUM before starting it failed: {exc}"
+                print(f"  {name}: BROKEN: {outcome.broken[name]}", flush=True)
+                return
         try:
             server = self._start(name)
         except ServerFailed as exc:
@@ -188,18 +229,19 @@ class Bench:
             print(f"  {name}: BROKEN: {exc}", flush=True)
             return
         try:
-            problems, date = check_server(server.port, list(tests), args.depth)
+            problems, date = check_server(server.port, list(tests), args.depth, tfb_dsn())
             date_seen = time.monotonic()
             if problems:
                 outcome.broken[name] = "; ".join(problems)
                 print(f"  {name}: BROKEN, not measured: {outcome.broken[name]}", flush=True)
                 return
             if args.warmup:
+                warmup = "db" if _uses_database(tests) else "plaintext"  # prepares statements too
                 with contextlib.suppress(WrkError):
                     run_wrk(
                         wrk_command(
-                            server.url + PATHS["plaintext"],
-                            "plaintext",
+                            server.url + PATHS[warmup],
+                            warmup,
                             args.warmup,
                             args.connections,
                             self.client_cpu,
@@ -259,7 +301,7 @@ class Bench:
             measurement.failure = str(exc)
             self.outcome.measurements.append(measurement)
             print(
-                f"  round {round_ + 1}  {name:<14} {test:<9} wrk failed: {str(exc).splitlines()[0]}",
+                f"  round {round_ + 1}  {name:<18} {test:<9} wrk failed: {str(exc).splitlines()[0]}",
                 flush=True,
             )
             return
@@ -271,7 +313,7 @@ class Bench:
         self.outcome.measurements.append(measurement)
         errors = f"  ! {result.errors} errors" if result.errors else ""
         print(
-            f"  round {round_ + 1}  {name:<14} {test:<9} {result.requests_per_s:>11,.0f} req/s"
+            f"  round {round_ + 1}  {name:<18} {test:<9} {result.requests_per_s:>11,.0f} req/s"
             f"  p50 {_ms(result.p50_ms):>7}  p99 {_ms(result.p99_ms):>7}"
             f"  (wrk {result.wrk_cpu:.0%}, server {server_cpu:.0%},"
             f" others {measurement.others_cpu:.0%}){errors}",
@@ -286,12 +328,29 @@ class Bench:
                     self.measure_target(name, round_)
 
 
+def _uses_database(tests: tuple[str, ...]) -> bool:
+    return any(test in DB_TESTS for test in tests)
+
+
+def _prepare_database() -> Optional[str]:
+    """Set up the TFB database (idempotent); why it failed, or None."""
+    try:
+        done = asyncio.run(tfb_setup.prepare_database(tfb_dsn()))
+    except Exception as exc:  # noqa: BLE001 - reported; the run cannot go on without it
+        return f"{type(exc).__name__}: {exc}"
+    print(f"TFB database {tfb_dsn()}: {'; '.join(done) if done else 'in place'}; vacuumed", flush=True)
+    return None
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
     if args.list:
         for target in TARGETS.values():
             flag = "" if target.default else "  (opt-in)"
-            print(f"{target.name:<14} {','.join(target.tests):<25} {target.description}{flag}")
+            print(
+                f"{target.name:<18} {'+'.join(target.suites):<8} {','.join(target.tests):<50}"
+                f" {target.description}{flag}"
+            )
         return 0
     missing = missing_tools(pinning=not args.no_pin)
     if missing:
@@ -300,16 +359,23 @@ def main(argv: Optional[list[str]] = None) -> int:
     server_cpu, client_cpu = _pinning(args)
     if client_cpu is not None:
         os.sched_setaffinity(0, {client_cpu})  # keep this process off the server's core
-    floors = load_floors(args.floors)
-    names = args.only or [t.name for t in TARGETS.values() if t.default]
+    floors = floors_for(load_floors(args.floors), args.suite)
+    names = args.only or [t.name for t in TARGETS.values() if t.default and args.suite in t.suites]
+    order = list(SUITES[args.suite]) + [t for t in ALL_TESTS if t not in SUITES[args.suite]]
+    tests = [t for t in order if t in args.tests]
     bench = Bench(args, server_cpu, client_cpu)
-    bench.outcome.planned = {n: tuple(t for t in args.tests if t in TARGETS[n].tests) for n in names}
-    tests = [t for t in TESTS if t in args.tests]
+    bench.outcome.planned = {n: tuple(t for t in tests if t in TARGETS[n].tests) for n in names}
+    if any(_uses_database(planned) for planned in bench.outcome.planned.values()):
+        problem = _prepare_database()
+        if problem:
+            print(f"error: cannot set up the TFB database {tfb_dsn()}: {problem}", file=sys.stderr)
+            return 2
     meta = _metadata(args, server_cpu, client_cpu)
     runs = sum(len(v) for v in bench.outcome.planned.values())
     estimate = args.rounds * (runs * (args.duration + 0.3) + len(names) * (args.warmup + 1.5))
     print(
-        f"HTTP: {len(names)} servers, {runs} measurements × {args.rounds} rounds × {args.duration} s"
+        f"{args.suite.upper()}: {len(names)} servers, {runs} measurements × {args.rounds} rounds"
+        f" × {args.duration} s"
         f" (about {estimate / 60:.1f} min); server on core {server_cpu}, wrk on core {client_cpu};"
         f" CovetPy via {args.covet_launcher}; speedups compiled: {meta['covet_speedups_compiled']}",
         flush=True,
@@ -329,7 +395,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     meta["elapsed_s"] = round(time.monotonic() - started, 1)
     meta["loadavg_end"] = os.getloadavg()
     data = to_json(outcome, verdicts, names, tests, RATIO_BASE, meta)
-    json_path, svg_path = args.output_dir / "http.json", args.output_dir / "http.svg"
+    json_path, svg_path = args.output_dir / f"{args.suite}.json", args.output_dir / f"{args.suite}.svg"
     write_json(json_path, data)
     write_atomic(svg_path, render_svg(outcome, names, tests, RATIO_BASE, floors))
     print(f"\nwrote {_relative(json_path)} and {_relative(svg_path)} ({meta['elapsed_s']:.0f} s)")

@@ -1,7 +1,9 @@
-"""The servers measured: how each is started and which tests it runs.
+"""The servers measured: how each is started, which tests it runs, and in which suite.
 
-Every server gets one worker, binds 127.0.0.1 and logs warnings only. ``covet`` and ``covet-asgi``
-are CovetPy; the rest are the peers it is compared with.
+Every server gets one worker, binds 127.0.0.1 and logs warnings only. ``covet``, ``covet-asgi``
+and ``covet-raw`` are CovetPy; the rest are the peers it is compared with. The ``http`` suite
+compares servers on plaintext and JSON; the ``tfb`` suite compares whole TechEmpower apps, the
+database tests included (``python -m bench.http --suite tfb``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,13 @@ from bench.http.processes import HOST
 PY = sys.executable
 TESTS = ("plaintext", "json", "pipelined")
 NO_PIPELINING = ("plaintext", "json")
+#: TFB's database tests, which read and write the PostgreSQL of ``COVET_TFB_DSN``.
+DB_TESTS = ("db", "queries", "fortunes", "updates")
+#: TFB's six test types; its plaintext test is pipelined 16 deep. Updates run last: they leave
+#: dead rows behind, so each server starts on a vacuumed table.
+TFB_TESTS = ("pipelined", "json", "db", "queries", "fortunes", "updates")
+ALL_TESTS = TESTS + DB_TESTS
+SUITES = {"http": TESTS, "tfb": TFB_TESTS}
 
 #: How CovetPy is started: "cli" runs ``python -m covet serve``; "inline" calls covet.server.run
 #: from ``python -c`` (for trees without the CLI). Override per run with ``--covet-launcher``.
@@ -101,6 +110,7 @@ class Target:
     tests: tuple[str, ...]
     is_covet: bool = False
     default: bool = True
+    suites: tuple[str, ...] = ("http",)
 
 
 TARGETS = {
@@ -114,10 +124,19 @@ TARGETS = {
         ),
         Target(
             "covet",
-            "CovetPy app (bench.tfb.app) on CovetPy's server",
+            "CovetPy app (bench.tfb.app, database through the ORM) on CovetPy's server",
             lambda launcher, port: covet("bench.tfb.app:app", launcher, port),
-            TESTS,
+            ALL_TESTS,
             is_covet=True,
+            suites=("http", "tfb"),
+        ),
+        Target(
+            "covet-raw",
+            "the same CovetPy app with SQL on covet.db, no ORM (bench.tfb.app_raw)",
+            lambda launcher, port: covet("bench.tfb.app_raw:app", launcher, port),
+            TFB_TESTS,
+            is_covet=True,
+            suites=("tfb",),
         ),
         Target(
             "covet-asgi",
@@ -143,6 +162,27 @@ TARGETS = {
             "BlackSheep on uvicorn",
             lambda _, port: uvicorn("bench.peers.blacksheep_app:app", port),
             NO_PIPELINING,
+        ),
+        Target(
+            "starlette-asyncpg",
+            "Starlette + asyncpg on uvicorn, as TFB's starlette entry",
+            lambda _, port: uvicorn("bench.peers.tfb_starlette:app", port),
+            TFB_TESTS,
+            suites=("tfb",),
+        ),
+        Target(
+            "fastapi-asyncpg",
+            "FastAPI + asyncpg on uvicorn, as TFB's fastapi entry",
+            lambda _, port: uvicorn("bench.peers.tfb_fastapi:app", port),
+            TFB_TESTS,
+            suites=("tfb",),
+        ),
+        Target(
+            "blacksheep-asyncpg",
+            "BlackSheep + asyncpg on uvicorn, as TFB's blacksheep entry",
+            lambda _, port: uvicorn("bench.peers.tfb_blacksheep:app", port),
+            TFB_TESTS,
+            suites=("tfb",),
         ),
         Target(
             "granian-asgi",

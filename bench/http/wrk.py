@@ -17,6 +17,17 @@ PIPELINE_SCRIPT = Path(__file__).with_name("pipeline.lua")
 ACCEPT = {
     "plaintext": "text/plain,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7",
     "json": "application/json,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7",
+    "html": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+}
+#: Which Accept header each test sends.
+ACCEPT_FOR = {
+    "plaintext": "plaintext",
+    "pipelined": "plaintext",
+    "json": "json",
+    "db": "json",
+    "queries": "json",
+    "updates": "json",
+    "fortunes": "html",
 }
 
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -89,7 +100,7 @@ def wrk_command(
     pipeline_depth: int = 0,
 ) -> list[str]:
     """The wrk command line for one run; ``pipeline_depth`` > 1 uses TFB's pipelining script."""
-    accept = ACCEPT["json" if test == "json" else "plaintext"]
+    accept = ACCEPT[ACCEPT_FOR[test]]
     command = [] if cpu is None else ["taskset", "-c", str(cpu)]
     command += [
         "wrk",

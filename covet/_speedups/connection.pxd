@@ -18,6 +18,7 @@ cdef extern from "Python.h":
     PySendResult PyIter_Send(object, object, PyObject **) except? PYGEN_ERROR
 
 cdef class HttpConnection
+cdef class RequestCycle
 
 cdef dict _current_tasks
 cdef object _current_task(loop)
@@ -57,6 +58,11 @@ cdef class _Resume:
     cdef bint first
 
 
+cdef _init_cycle(RequestCycle cycle, HttpConnection conn, RequestHead head)
+@cython.locals(cycle=RequestCycle)
+cdef RequestCycle _new_cycle(HttpConnection conn, RequestHead head)
+
+
 @cython.final
 cdef class RequestCycle:
     cdef public HttpConnection conn
@@ -94,6 +100,13 @@ cdef class HttpConnection:
     cdef public bint closing
     cdef public bint lingering
     cdef public Py_ssize_t lingered
+    cdef object memo_shape
+    cdef int memo_status
+    cdef Py_ssize_t memo_length
+    cdef bytes memo_common
+    cdef bint memo_keep_alive
+    cdef bint memo_http10
+    cdef bytes memo_head
     cdef public bint eof
     cdef public object refusal
     cdef public object upgrade
@@ -107,6 +120,8 @@ cdef class HttpConnection:
     cdef public Py_ssize_t max_pipelined
     cdef public double keep_alive_timeout
     cdef public double header_timeout
+    cdef public double body_timeout
+    cdef public double body_deadline
     cdef public Py_ssize_t limit_concurrency
     cdef public bint access_log
     cdef public object request_class
@@ -125,7 +140,8 @@ cdef class HttpConnection:
     cpdef handler_returned(self, RequestCycle cycle, request, value)
     cpdef handler_raised(self, RequestCycle cycle, request, exc)
     cpdef handler_failed(self, RequestCycle cycle, exc)
-    @cython.locals(resp=BaseResponse, head=RequestHead, keep_alive=bint, status=int, headers=list)
+    @cython.locals(resp=BaseResponse, head=RequestHead, keep_alive=bint, status=int, headers=list,
+                   http10_keep_alive=bint, common=bytes, length=Py_ssize_t)
     cpdef respond(self, RequestCycle cycle, response)
     cpdef respond_simple(self, RequestCycle cycle, int status, bytes body, list headers)
     @cython.locals(head=RequestHead)
@@ -137,7 +153,9 @@ cdef class HttpConnection:
     cdef _block(self, int reason)
     cdef _unblock(self, int reason)
     cdef _refuse_parse(self, int status, str reason)
+    cdef _abort_body(self, RequestCycle cycle, int status, str reason)
     cpdef _send_error(self, int status, str reason)
+    @cython.locals(cycle=RequestCycle)
     cpdef check_deadline(self, double now)
     cpdef close(self)
     cdef _close_transport(self)

@@ -226,21 +226,32 @@ def _address(info):
     return None
 
 
+def _init_cycle(cycle, conn, head):
+    cycle.conn = conn
+    cycle.head = head
+    cycle.waiter = None
+    cycle.keep_alive = head.keep_alive
+    cycle.continue_sent = False
+    cycle.disconnected = False
+    cycle.response_started = False
+    cycle.response_complete = False
+    cycle.status = 0
+    cycle.sent_bytes = 0
+    cycle.started_at = 0.0
+
+
+def _new_cycle(conn, head):
+    """``RequestCycle(conn, head)``, compiled without the Python-level call (one per request)."""
+    cycle = RequestCycle.__new__(RequestCycle)
+    _init_cycle(cycle, conn, head)
+    return cycle
+
+
 class RequestCycle:
     """One request on a connection: the body source handed to the app, and the response state."""
 
     def __init__(self, conn, head):
-        self.conn = conn
-        self.head = head
-        self.waiter = None
-        self.keep_alive = head.keep_alive
-        self.continue_sent = False
-        self.disconnected = False
-        self.response_started = False
-        self.response_complete = False
-        self.status = 0
-        self.sent_bytes = 0
-        self.started_at = 0.0
+        _init_cycle(self, conn, head)
 
     def wake(self):
         waiter = self.waiter
@@ -257,7 +268,11 @@ class RequestCycle:
             conn.write(_CONTINUE)
         self.waiter = conn.loop.create_future()
         conn.body_wanted()
-        await self.waiter
+        conn.body_deadline = conn.state.now + conn.body_timeout
+        try:
+            await self.waiter
+        finally:
+            conn.body_deadline = 0.0
 
     async def receive_chunk(self):
         """The next piece of the body and whether more follows; ClientDisconnect if gone."""
@@ -324,6 +339,13 @@ class HttpConnection:
         self.closing = False
         self.lingering = False
         self.lingered = 0
+        self.memo_shape = None  # the last response head sent: see respond()
+        self.memo_status = 0
+        self.memo_length = 0
+        self.memo_common = None
+        self.memo_keep_alive = False
+        self.memo_http10 = False
+        self.memo_head = b""
         self.eof = False
         self.refusal = None
         self.upgrade = None
@@ -337,6 +359,8 @@ class HttpConnection:
         self.max_pipelined = config.max_pipelined
         self.keep_alive_timeout = config.timeout_keep_alive
         self.header_timeout = config.timeout_header
+        self.body_timeout = config.timeout_body
+        self.body_deadline = 0.0
         self.limit_concurrency = config.limit_concurrency or 0
         self.access_log = config.access_log
         from covet.requests import Request
@@ -482,7 +506,7 @@ class HttpConnection:
 
     def _start(self, head):
         state = self.state
-        cycle = RequestCycle(self, head)
+        cycle = _new_cycle(self, head)
         self.cycle = cycle
         if self.access_log:
             cycle.started_at = time.monotonic()
@@ -625,18 +649,35 @@ class HttpConnection:
             return
         head = cycle.head
         keep_alive = self.keep_alive_for(cycle)
-        try:
-            data = encode_response_head(
-                status, headers, len(body), keep_alive, keep_alive and head.http_version == "1.0",
-                self.state.common_headers,
-            )
-        except (ValueError, TypeError) as exc:
-            error_log.error("Invalid response from the request handler: %s", exc)
-            self.respond_simple(cycle, 500, b"Internal Server Error", [])
-            return
+        http10_keep_alive = keep_alive and head.http10
+        common = self.state.common_headers
+        length = len(body)
+        # PERF: a connection often sends the same head again (same content type, status and
+        # length within one Date second): remember the last one; the header pair is compared
+        # by identity, so only a response class's own content-type header can match.
+        shape = headers[0] if len(headers) == 1 else None
+        if shape is not None and shape is self.memo_shape and status == self.memo_status \
+                and length == self.memo_length and common is self.memo_common \
+                and keep_alive == self.memo_keep_alive and http10_keep_alive == self.memo_http10:
+            data = self.memo_head
+        else:
+            try:
+                data = encode_response_head(status, headers, length, keep_alive, http10_keep_alive, common)
+            except (ValueError, TypeError) as exc:
+                error_log.error("Invalid response from the request handler: %s", exc)
+                self.respond_simple(cycle, 500, b"Internal Server Error", [])
+                return
+            if shape is not None:
+                self.memo_shape = shape
+                self.memo_status = status
+                self.memo_length = length
+                self.memo_common = common
+                self.memo_keep_alive = keep_alive
+                self.memo_http10 = http10_keep_alive
+                self.memo_head = data
         cycle.response_started = True
         cycle.status = status
-        if body and head.method != "HEAD" and status >= 200 and status != 204 and status != 304:
+        if body and not head.is_head and status >= 200 and status != 204 and status != 304:
             cycle.sent_bytes = len(body)
             if self.dispatching:
                 self.out.append(data)
@@ -657,11 +698,11 @@ class HttpConnection:
         keep_alive = self.keep_alive_for(cycle)
         data = encode_response_head(
             status, [_TEXT_PLAIN] + headers, len(body), keep_alive,
-            keep_alive and cycle.head.http_version == "1.0", self.state.common_headers,
+            keep_alive and cycle.head.http10, self.state.common_headers,
         )
         cycle.response_started = True
         cycle.status = status
-        if cycle.head.method != "HEAD":
+        if not cycle.head.is_head:
             data += body
         self.write(data)
         self.finish(cycle, keep_alive)
@@ -727,9 +768,10 @@ class HttpConnection:
 
     def _flush(self):
         out = self.out
-        self.out = []
+        data = out[0] if len(out) == 1 else b"".join(out)
+        del out[:]  # PERF: the same list serves every read of the connection
         self.out_size = 0
-        self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+        self.transport.write(data)
 
     async def drain(self):
         if self.blocked & _WRITE_BLOCKED and not self.closing:
@@ -764,15 +806,19 @@ class HttpConnection:
         cycle = self.cycle
         if cycle is not None and not cycle.head.complete:
             # The body of the running request broke a rule (413 while streaming chunks).
-            cycle.disconnected = True
-            cycle.wake()
-            if not cycle.response_started:
-                cycle.response_complete = True
-                self.state.active_requests -= 1
-                self.cycle = None
-                self._send_error(status, reason)
-            else:
-                self.close()
+            self._abort_body(cycle, status, reason)
+
+    def _abort_body(self, cycle, status, reason):
+        """Stop a running request whose body cannot go on: its handler sees the client gone."""
+        cycle.disconnected = True
+        cycle.wake()
+        if not cycle.response_started:
+            cycle.response_complete = True
+            self.state.active_requests -= 1
+            self.cycle = None
+            self._send_error(status, reason)
+        else:
+            self.close()
 
     def _send_error(self, status, reason):
         body = reason.encode("utf-8", "replace")
@@ -781,12 +827,18 @@ class HttpConnection:
         self.close()
 
     def check_deadline(self, now):
-        """Called by the server's sweep: close an idle connection, 408 a slow request head."""
+        """Called by the server's sweep: close an idle connection, 408 a slow head or body."""
         if self.lingering:
             if now >= self.deadline:
                 self.transport.close()
             return
-        if self.deadline == 0.0 or now < self.deadline or self.closing or self.cycle is not None:
+        cycle = self.cycle
+        if cycle is not None and self.body_deadline != 0.0 and now >= self.body_deadline:
+            self.body_deadline = 0.0
+            if not self.closing:
+                self._abort_body(cycle, 408, "request body timeout")
+            return
+        if self.deadline == 0.0 or now < self.deadline or self.closing or cycle is not None:
             return
         self.deadline = 0.0
         if self.header_deadline and self.reader.in_head:

@@ -72,6 +72,8 @@ cdef class RequestHead:
     cdef public bint chunked
     cdef public bint expect_continue
     cdef public object upgrade
+    cdef public bint is_head
+    cdef public bint http10
     cdef public list body
     cdef public Py_ssize_t body_size
     cdef public Py_ssize_t buffered
@@ -155,6 +157,6 @@ cdef int _on_message_complete(llhttp_t* parser) noexcept
 
 cpdef bytes status_line(status)
 cdef bytes _header_lines(status, list headers)
-@cython.locals(code=int)
+@cython.locals(code=int, variants=dict, variant=long, cacheable=bint)
 cpdef bytes encode_response_head(status, list headers, Py_ssize_t content_length,
                                  bint keep_alive, bint http10_keep_alive, bytes common)

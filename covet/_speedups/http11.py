@@ -52,7 +52,9 @@ class RequestHead:
         self.chunked = chunked
         self.expect_continue = expect_continue
         self.upgrade = upgrade
-        self.body = []
+        self.is_head = method == "HEAD"
+        self.http10 = http_version == "1.0"
+        self.body = None  # the chunks received and not yet taken; None while there are none
         self.body_size = 0
         self.buffered = 0
         self.complete = False
@@ -66,7 +68,7 @@ class RequestHead:
         chunks = self.body
         if not chunks:
             return b""
-        self.body = []
+        self.body = None
         self.buffered = 0
         if len(chunks) == 1:
             return chunks[0]
@@ -298,7 +300,13 @@ class RequestReader:
         head.chunked = self.chunked
         head.expect_continue = self.expect_continue
         head.upgrade = self.upgrade
-        head.body = []
+        if cython.compiled:
+            head.is_head = self.cparser.method == 2  # HTTP_HEAD
+            head.http10 = self.cparser.http_minor == 0  # the version is 1.0 or 1.1 by now
+        else:
+            head.is_head = method == "HEAD"
+            head.http10 = version == "1.0"
+        head.body = None
         head.body_size = 0
         head.buffered = 0
         head.complete = False
@@ -339,7 +347,10 @@ class RequestReader:
         if head.body_size > self.max_body_size:
             raise RequestRejected(413, "body larger than %d bytes" % self.max_body_size)
         head.buffered += len(chunk)
-        head.body.append(chunk)
+        if head.body is None:
+            head.body = [chunk]
+        else:
+            head.body.append(chunk)
 
     def on_message_complete(self):
         head = self.current
@@ -497,24 +508,32 @@ def encode_response_head(status, headers, content_length, keep_alive, http10_kee
     if type(status) is not int or status < 100 or status > 999:
         raise ValueError("invalid HTTP status code %r" % (status,))
     code = status
-    whole = None
+    variants = None
+    variant = 0
     if len(headers) <= 4:
         # Most responses repeat a few shapes: within one Date second the whole head repeats.
+        # PERF: keyed by the header pairs (the content type alone, commonly: no copy), then by
+        # one integer for the rest, rather than by a tuple of everything hashed per response.
         if common is not _HEADS_COMMON:
             _HEADS.clear()
             _HEADS_COMMON = common
-        # PERF: one header (the content type) is the common case; key on it without a copy.
         shape = headers[0] if len(headers) == 1 else tuple(headers)
-        whole = (status, shape, content_length, keep_alive, http10_keep_alive)
-        head = _HEADS.get(whole)
-        if head is not None:
-            return head
+        if -2 <= content_length < _LENGTH_LINES_CACHED:
+            variants = _HEADS.get(shape)
+            variant = ((content_length + 2) * 1000 + code) * 4 + keep_alive * 2 + http10_keep_alive
+            if variants is not None:
+                head = variants.get(variant)
+                if head is not None:
+                    return head
         key = (status, shape)
         lines = _HEAD_CACHE.get(key)
         if lines is None:
             lines = _header_lines(status, headers)
             if len(_HEAD_CACHE) < _HEAD_CACHE_SIZE:
                 _HEAD_CACHE[key] = lines
+        cacheable = -2 <= content_length < _LENGTH_LINES_CACHED
+        if variants is None and cacheable and len(_HEADS) < _HEAD_CACHE_SIZE:
+            variants = _HEADS[shape] = {}
     else:
         lines = _header_lines(status, headers)
     if content_length >= 0:
@@ -536,6 +555,6 @@ def encode_response_head(status, headers, content_length, keep_alive, http10_kee
     else:
         end = b"\r\n"
     head = b"".join((lines, common, length, end))
-    if whole is not None and len(_HEADS) < _HEAD_CACHE_SIZE:
-        _HEADS[whole] = head
+    if variants is not None and len(variants) < _HEAD_CACHE_SIZE:
+        variants[variant] = head
     return head

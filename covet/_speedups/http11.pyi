@@ -18,7 +18,9 @@ class RequestHead:
     chunked: bool
     expect_continue: bool
     upgrade: Optional[bytes]
-    body: list[bytes]
+    is_head: bool  # the method is HEAD: the response carries no body
+    http10: bool  # HTTP/1.0
+    body: Optional[list[bytes]]
     body_size: int
     buffered: int
     complete: bool

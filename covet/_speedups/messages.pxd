@@ -15,7 +15,7 @@ cdef class BaseRequest:
     cdef public object _url
     cdef public object _cookies
     cdef public object _state
-    cdef public dict path_params
+    cdef public dict _path_params
 
 
 cdef _init_request(BaseRequest request, head, conn, source)

@@ -12,6 +12,17 @@ class BaseRequest:
         _init_request(self, head, conn, source)
 
     @property
+    def path_params(self):
+        """The route's path parameters, converted (``{id:int}`` gives an int)."""
+        if self._path_params is None:
+            self._path_params = {}  # PERF: most routes have none; made only when asked for
+        return self._path_params
+
+    @path_params.setter
+    def path_params(self, params):
+        self._path_params = params
+
+    @property
     def method(self):
         return self._head.method
 
@@ -45,7 +56,7 @@ def _init_request(request, head, conn, source):
     request._url = None
     request._cookies = None
     request._state = None
-    request.path_params = {}
+    request._path_params = None
 
 
 def new_request(cls, head, conn, source):

@@ -36,4 +36,4 @@ cpdef list decode_dicts(object rows, object names)
 
 @cython.locals(keys=tuple, out=list, t=tuple, width=Py_ssize_t, i=Py_ssize_t, obj=object,
                new=object, count=Py_ssize_t)
-cpdef list decode_objects(object rows, type cls, object names)
+cpdef list decode_objects(object rows, object cls, object names)

@@ -289,14 +289,20 @@ class Q:
 
     def resolve(self, compiler: QueryCompiler, aggregate: bool = False) -> Node:
         parts: list[Node] = []
-        for child in self.children:
-            if isinstance(child, Q):
-                parts.append(child.resolve(compiler, aggregate))
-            elif isinstance(child, Expression):
-                parts.append(child.resolve(compiler))
-            else:
-                lookup, value = child
-                parts.append(compiler.lookup(lookup, value, aggregate=aggregate))
+        if self.negated:  # lookups below compile differently (see covet.orm.multivalued)
+            compiler.negations += 1
+        try:
+            for child in self.children:
+                if isinstance(child, Q):
+                    parts.append(child.resolve(compiler, aggregate))
+                elif isinstance(child, Expression):
+                    parts.append(child.resolve(compiler))
+                else:
+                    lookup, value = child
+                    parts.append(compiler.lookup(lookup, value, aggregate=aggregate))
+        finally:
+            if self.negated:
+                compiler.negations -= 1
         node: Operators = (and_ if self.connector == Q.AND else or_)(*parts) if len(parts) != 1 else parts[0]  # type: ignore[assignment]
         return not_(node) if self.negated else node
 

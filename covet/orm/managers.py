@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, Union
 
+from covet._speedups.orm_rows import load_instance
 from covet.db import Database
 from covet.orm import connection
 from covet.orm.connection import database_info, get_database, known_info
@@ -58,11 +59,11 @@ class RawQuerySet(Generic[M]):
                 f"raw() query for {self.model.__name__} must select every column; "
                 f"missing: {', '.join(missing)}"
             )
-        load = self.model._loader(info.backend)
+        layout = self.model._layout(info.backend)
         extra = [c for c in columns if c not in by_column]
         objects = []
         for record in records:
-            obj = load(tuple(record[f.column] for f in meta.fields), db)
+            obj = load_instance(tuple(record[f.column] for f in meta.fields), layout, db)
             for name in extra:
                 obj._set_extra(name, record[name])
             objects.append(obj)
@@ -136,9 +137,9 @@ class Manager(Generic[M]):
             compiler = QueryCompiler(QueryState(model), info)
             pk_column = compiler.base.c[meta.pk.column]
             query = info.dialect.compile(compiler.select(ordered=False).where(pk_column == Param(0)))
-            cached = info.sql_cache[key] = (query.sql, meta.pk.to_db, model._loader(info.backend))
-        sql, to_db, load = cached
+            cached = info.sql_cache[key] = (query.sql, meta.pk.to_db, model._layout(info.backend))
+        sql, to_db, layout = cached
         row = await connection.fetch_one(db, sql, (to_db(value),))
         if row is None:
             raise model.DoesNotExist(f"no {model.__name__} matches pk={value!r}")
-        return load(row, db)  # type: ignore[no-any-return]
+        return load_instance(row, layout, db)  # type: ignore[no-any-return]

@@ -5,18 +5,19 @@ Instances are lean: the class gets ``__slots__`` — one per column plus three (
 field whose value differs from it has changed, so ``save()`` writes only those (JSON fields, which
 can change in place, are always written). ``_extra`` holds loaded relations and annotations.
 
-Rows become instances through a loader generated once per (model, backend): it assigns the row
-to the slots in one unpacking statement, then converts the few values the driver returns in
-another form (see ``Field.loader``).
+Rows become instances through the compiled kernel ``covet._speedups.orm_rows``, with a layout
+made once per (model, backend): which slots the row's values go to, and the converters of the few
+values the driver returns in another form (see ``Field.loader``).
 """
 
 from __future__ import annotations
 
 import decimal
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
+from covet._speedups.orm_rows import InstanceLayout
 from covet.db import Database
 from covet.orm import registry
 from covet.orm.errors import (
@@ -33,9 +34,6 @@ if TYPE_CHECKING:
     from covet.orm.managers import Manager
 
 __all__ = ["Model", "ModelBase"]
-
-Loader = Callable[[Sequence[Any], Optional[Database]], Any]
-ManyLoader = Callable[[Sequence[Sequence[Any]], Optional[Database]], list[Any]]
 
 
 class ModelBase(type):
@@ -190,21 +188,14 @@ class Model(metaclass=ModelBase):
     # -- loading ----------------------------------------------------------------------------------
 
     @classmethod
-    def _loader(cls, backend: str) -> Loader:
-        loaders = cls._meta.loaders
-        load = loaders.get(backend)
-        if load is None:
-            load = loaders[backend] = _make_loader(cls, backend, many=False)
-        return load
-
-    @classmethod
-    def _many_loader(cls, backend: str) -> ManyLoader:
-        key = backend + "*"
-        loaders = cls._meta.loaders
-        load = loaders.get(key)
-        if load is None:
-            load = loaders[key] = _make_loader(cls, backend, many=True)
-        return load
+    def _layout(cls, backend: str) -> InstanceLayout[Any]:
+        """How ``covet._speedups.orm_rows`` loads this model's rows from ``backend``."""
+        layout = cls._meta.loaders.get(backend)
+        if layout is None:
+            fields = cls._meta.fields
+            converters = [f.loader(backend) for f in fields]
+            layout = cls._meta.loaders[backend] = InstanceLayout(cls, [f.attname for f in fields], converters)
+        return layout
 
     def _values(self) -> tuple[Any, ...]:
         return self._meta.values_getter(self)
@@ -357,49 +348,6 @@ def _make_init(model: type[Model]) -> Callable[..., None]:
 
 
 _MISSING: Any = object()
-
-
-def _make_loader(model: type[Model], backend: str, *, many: bool) -> Callable[..., Any]:
-    """Generate the row → instance function (one row, or a list of rows) for ``model`` on ``backend``.
-
-    PERF: one tuple-unpacking assignment to the slots is the fastest pure-Python way to fill an
-    instance; doing it in a generated loop body also saves a call per row.
-    """
-    meta = model._meta
-    names = meta.attnames
-    converters = {f.attname: f.loader(backend) for f in meta.fields}
-    converters = {name: fn for name, fn in converters.items() if fn is not None}
-    targets = ", ".join(f"obj.{name}" for name in names) + ("," if len(names) == 1 else "")
-    body = [
-        "obj = new(cls)",
-        f"{targets} = row",
-        "obj._db = db",
-        "obj._extra = None",
-    ]
-    namespace: dict[str, Any] = {"new": object.__new__, "cls": model}
-    for name, converter in converters.items():
-        namespace[f"convert_{name}"] = converter
-        body.append(f"obj.{name} = convert_{name}(obj.{name})")
-    if converters:
-        body.append(f"obj._row = ({targets})")
-    else:
-        body.append("obj._row = row if type(row) is tuple else tuple(row)")
-    if many:
-        lines = [
-            "def load_many(rows, db):",
-            "    out = []",
-            "    append = out.append",
-            "    for row in rows:",
-        ]
-        lines += [f"        {line}" for line in body]
-        lines += ["        append(obj)", "    return out"]
-        name = "load_many"
-    else:
-        lines = ["def load(row, db):"] + [f"    {line}" for line in body] + ["    return obj"]
-        name = "load"
-    source = "\n".join(lines)
-    exec(compile(source, f"<covet.orm loader for {model.__name__}>", "exec"), namespace)  # noqa: S102 - generated from field names
-    return namespace[name]  # type: ignore[no-any-return]
 
 
 def check_field_names(model: type[Model], names: Iterable[str]) -> list[Field]:

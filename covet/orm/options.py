@@ -133,7 +133,7 @@ class Options:
         self.fields_map: dict[str, Any] = {}  # every name a lookup may use: fields, attnames, reverse
         self.auto_created = False  # an automatic ManyToMany through model
         self.declared_fields: dict[str, Field] = {}
-        self.loaders: dict[str, Any] = {}  # row -> instance functions, per backend (models.py)
+        self.loaders: dict[str, Any] = {}  # InstanceLayout per backend (Model._layout)
         self._table: Optional[Table] = None
 
     def add_field(self, field: Field) -> None:

@@ -145,11 +145,12 @@ async def update_queryset(queryset: QuerySet[Any], values: dict[str, Any]) -> in
 
 def _rows_condition(queryset: QuerySet[Any], compiler: QueryCompiler, info: DatabaseInfo) -> Optional[Node]:
     """The WHERE of an UPDATE/DELETE for the queryset: direct, or ``pk IN (SELECT …)`` when the
-    filters join other tables or the queryset is sliced (UPDATE and DELETE take neither)."""
+    filters join other tables or the queryset is sliced (UPDATE and DELETE take neither), or a
+    subquery refers to the rows (MySQL cannot read the table it changes in one)."""
     state = queryset._state
     meta = queryset.model._meta
     where = compiler.where()
-    if not compiler.join_list and not state.is_sliced and not state.grouped:
+    if not compiler.join_list and not state.is_sliced and not state.grouped and not compiler.correlated:
         return where
     inner = QueryCompiler(state, info, alias_base=True)
     pk_select = inner.select([inner.base.c[meta.pk.column]], ordered=state.is_sliced, annotations=False)

@@ -2,26 +2,35 @@
 
 ``QueryState`` is what a QuerySet accumulates (filters, ordering, slicing, loaded relations …);
 ``QueryCompiler`` turns one into a ``Select`` for one database. Every ``a__b__c`` path is walked
-through the models: a foreign key or a reverse relation on the way is a join (made once per path
-and query), the last part may be followed by date transforms and a lookup. Joins made for
-filters and ordering are LEFT joins (a condition on the joined table still filters rows, and OR
-across relations stays right); ``select_related`` joins non-null keys with INNER joins.
+through the models: a foreign key or a reverse relation on the way is a join, the last part may
+be followed by date transforms and a lookup. Joins made for filters and ordering are LEFT joins
+(a condition on the joined table still filters rows, and OR across relations stays right);
+``select_related`` joins non-null keys with INNER joins.
+
+Joins are shared the way Django shares them ("spanning multi-valued relationships"): a join
+along single-valued keys is made once per query; one across a reverse foreign key or a
+many-to-many relation is shared by the conditions of one ``filter()`` call, while each further
+``filter()`` call gets its own (``filter(tags__name="a").filter(tags__name="b")``: tagged both);
+annotations, ordering and values reuse the latest such join (an annotation made before a filter
+keeps its own). Inside a negation such a lookup is an EXISTS subquery instead (see
+``covet.orm.multivalued``), so ``exclude()`` is the complement of ``filter()``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Union
 
 from covet.db.query import Table, select
-from covet.db.query.expressions import Node, Operators, Param, and_
+from covet.db.query.expressions import Label, Node, Operators, Param, and_
 from covet.db.query.select import Select
 from covet.orm.backends import DATE_PARTS
 from covet.orm.errors import FieldError
 from covet.orm.expressions import Expression, F, OrderBy, Q
 from covet.orm.fields import DateField, Field
 from covet.orm.lookups import LOOKUPS, MANY_VALUE_LOOKUPS, RAW_VALUE_LOOKUPS, build_lookup
+from covet.orm.multivalued import exists_lookup, is_multivalued, multivalued_step
 from covet.orm.relations import ForeignKey, ManyToManyField, Relation
 
 if TYPE_CHECKING:
@@ -29,7 +38,7 @@ if TYPE_CHECKING:
     from covet.orm.models import Model
     from covet.orm.queryset import QuerySet
 
-__all__ = ["QueryCompiler", "QueryState", "RelatedNode"]
+__all__ = ["PathInfo", "QueryCompiler", "QueryState", "RelatedNode"]
 
 _DATE_FIELD = DateField()
 _DATE_FIELD.name = "date"
@@ -49,6 +58,8 @@ class QueryState:
     related: tuple[str, ...] = ()
     prefetch: tuple[Any, ...] = ()
     annotations: dict[str, Expression] = dataclasses.field(default_factory=dict)
+    # How many filter() calls came before each annotation (its joins are not theirs); none: after all.
+    annotation_marks: dict[str, int] = dataclasses.field(default_factory=dict)
     values: Optional[tuple[str, ...]] = None
     values_mode: Optional[str] = None  # "dict", "tuple" or "flat"
     lock: Optional[tuple[bool, bool, tuple[str, ...]]] = None
@@ -58,6 +69,8 @@ class QueryState:
         state = dataclasses.replace(self, **changes)
         if "annotations" not in changes:
             state.annotations = dict(self.annotations)
+        if "annotation_marks" not in changes:
+            state.annotation_marks = dict(self.annotation_marks)
         return state
 
     @property
@@ -69,6 +82,16 @@ class QueryState:
         return any(expr.contains_aggregate for expr in self.annotations.values())
 
 
+class PathInfo(NamedTuple):
+    """Where a field path ends: its table and field, the parts left (transforms, lookup), and
+    whether the column can be NULL for a row (a nullable column, or a join that may find nothing)."""
+
+    table: Table
+    field: Field
+    rest: list[str]
+    nullable: bool
+
+
 @dataclasses.dataclass
 class RelatedNode:
     """One model in a select_related row: where its columns are and which relations hang below."""
@@ -78,7 +101,7 @@ class RelatedNode:
     stop: int
     name: str = ""  # the relation's name on the parent
     children: list[RelatedNode] = dataclasses.field(default_factory=list)
-    loader: Any = None
+    layout: Any = None  # the model's InstanceLayout, once loading starts
 
 
 class QueryCompiler:
@@ -103,12 +126,16 @@ class QueryCompiler:
             self.depth = 1  # a subquery of an UPDATE/DELETE: its tables must not be the target's names
         meta = self.model._meta
         self.base: Table = meta.table if self.depth == 0 else meta.table.alias(f"u{self.depth}")
-        self.joins: dict[tuple[str, ...], tuple[Table, type[Model]]] = {}
+        # (filter() call or None, path) -> table; single-valued paths always under None
+        self.joins: dict[tuple[Optional[int], tuple[str, ...]], Table] = {}
+        self.latest: dict[tuple[str, ...], Table] = {}  # the last join made for each path
         self.join_list: list[tuple[Table, Node, str]] = []
         self.resolved_annotations: dict[str, Node] = {}
-        self.multi_joins = False  # a join that can repeat base rows (reverse or many-to-many)
+        self.scope: Optional[int] = None  # the filter() call being compiled
+        self.negations = 0  # how many ~Q the lookup being compiled is inside
         if outer is None:
             self.alias_count = 0
+            self.correlated = False  # a subquery refers to the rows (UPDATE/DELETE must wrap)
 
     # -- joins ------------------------------------------------------------------------------------
 
@@ -119,37 +146,55 @@ class QueryCompiler:
         return model._meta.table.alias(f"{prefix}t{root.alias_count}")
 
     def _join(
-        self, path: tuple[str, ...], model: type[Model], on: Any, kind: str, table: Optional[Table] = None
+        self,
+        path: tuple[str, ...],
+        model: type[Model],
+        on: Any,
+        kind: str,
+        multi: bool = False,
     ) -> Table:
-        found = self.joins.get(path)
+        """The join for ``path``: made once per query, or per filter() call when ``multi`` (the
+        path crosses a multi-valued relation); outside filters, the latest one is reused."""
+        scope = self.scope if multi else None
+        if multi and scope is None:
+            found = self.latest.get(path)
+            if found is not None:
+                return found
+        found = self.joins.get((scope, path))
         if found is not None:
-            return found[0]
-        table = table if table is not None else self._alias(model)
-        self.joins[path] = (table, model)
+            return found
+        table = self._alias(model)
+        self.joins[(scope, path)] = self.latest[path] = table
         self.join_list.append((table, on(table), kind))
         return table
 
     def _step(
-        self, table: Table, model: type[Model], path: tuple[str, ...], field: Any, kind: str = "left"
+        self,
+        table: Table,
+        model: type[Model],
+        path: tuple[str, ...],
+        field: Any,
+        kind: str = "left",
+        multi: bool = False,
     ) -> tuple[Table, type[Model]]:
-        """Join across ``field`` (a foreign key, a reverse relation or a many-to-many field)."""
+        """Join across ``field`` (a foreign key, a reverse relation or a many-to-many field);
+        ``multi``: a multi-valued relation is on the path (this one or one before)."""
         if isinstance(field, ForeignKey):
             field.require_resolved()
             target = field.related_model
             column = table.c[field.column]
-            joined = self._join(path, target, lambda t: t.c[target._meta.pk.column] == column, kind)
+            joined = self._join(path, target, lambda t: t.c[target._meta.pk.column] == column, kind, multi)
             return joined, target
-        self.multi_joins = True
         pk_column = table.c[model._meta.pk.column]
         if isinstance(field, Relation) and not field.many_to_many:
             fk: ForeignKey = field.field  # type: ignore[assignment]
             child = field.related_model
-            joined = self._join(path, child, lambda t: t.c[fk.column] == pk_column, "left")
+            joined = self._join(path, child, lambda t: t.c[fk.column] == pk_column, "left", multi)
             return joined, child
         through, other_fk = self._link(table, model, path, field)
         other = other_fk.related_model
         joined = self._join(
-            path, other, lambda t: t.c[other._meta.pk.column] == through.c[other_fk.column], "left"
+            path, other, lambda t: t.c[other._meta.pk.column] == through.c[other_fk.column], "left", True
         )
         return joined, other
 
@@ -157,20 +202,32 @@ class QueryCompiler:
         self, table: Table, model: type[Model], path: tuple[str, ...], field: Any
     ) -> tuple[Table, ForeignKey]:
         """Join a many-to-many relation's link table: (its table, its key to the other side)."""
-        self.multi_joins = True
         m2m: ManyToManyField = field if isinstance(field, ManyToManyField) else field.field
         forward = isinstance(field, ManyToManyField)
         own_fk, other_fk = (m2m.source_fk, m2m.target_fk) if forward else (m2m.target_fk, m2m.source_fk)
         pk_column = table.c[model._meta.pk.column]
         through = self._join(
-            (*path, "+through"), m2m.through, lambda t: t.c[own_fk.column] == pk_column, "left"
+            (*path, "+through"), m2m.through, lambda t: t.c[own_fk.column] == pk_column, "left", True
         )
         return through, other_fk
 
-    def walk(self, parts: Sequence[str], what: str = "filter") -> tuple[Table, Field, list[str]]:
-        """Follow ``parts`` from the base model: (table, field, the parts left: transforms, lookup)."""
+    def follow(self, names: Sequence[str]) -> tuple[Table, type[Model]]:
+        """Join along ``names`` (relations only) from the base model: the last table and its model."""
         table, model = self.base, self.model
         path: tuple[str, ...] = ()
+        multi = False
+        for name in names:
+            field = model._meta.get_field(name)
+            path = (*path, name)
+            multi = multi or is_multivalued(field)
+            table, model = self._step(table, model, path, field, multi=multi)
+        return table, model
+
+    def walk(self, parts: Sequence[str], what: str = "filter") -> PathInfo:
+        """Follow ``parts`` from the base model to a column; see ``PathInfo``."""
+        table, model = self.base, self.model
+        path: tuple[str, ...] = ()
+        multi = nullable = False
         for i, name in enumerate(parts):
             meta = model._meta
             try:
@@ -188,25 +245,28 @@ class QueryCompiler:
                 target_pk = field.related_model._meta.pk
                 at_end = not rest or rest[0] in LOOKUPS or rest[0] in DATE_PARTS
                 if at_end:
-                    return table, field, rest
+                    return PathInfo(table, field, rest, nullable or field.null)
                 if rest[0] in ("pk", target_pk.name) and (len(rest) == 1 or rest[1] in LOOKUPS):
-                    return table, field, rest[1:]  # the key column already holds the target's pk
+                    # the key column already holds the target's pk
+                    return PathInfo(table, field, rest[1:], nullable or field.null)
             elif isinstance(field, Field) and field.concrete:
-                return table, field, rest
+                return PathInfo(table, field, rest, nullable or field.null)
             path = (*path, name)
             many_to_many = isinstance(field, ManyToManyField) or (
                 isinstance(field, Relation) and field.many_to_many
             )
             if many_to_many and (not rest or rest[0] in LOOKUPS):
                 through, other_fk = self._link(table, model, path, field)
-                return through, other_fk, rest  # the link table's key is the other side's pk
-            table, model = self._step(table, model, path, field)
+                return PathInfo(through, other_fk, rest, True)  # the link table's key is the other pk
+            multi = multi or is_multivalued(field)
+            nullable = nullable or not isinstance(field, ForeignKey) or field.null
+            table, model = self._step(table, model, path, field, multi=multi)
             if not rest or rest[0] in LOOKUPS:
-                return table, model._meta.pk, rest
-        return table, model._meta.pk, []
+                return PathInfo(table, model._meta.pk, rest, nullable)
+        return PathInfo(table, model._meta.pk, [], nullable)
 
     def column(self, name: str, what: str = "filter") -> tuple[Operators, Field]:
-        table, field, rest = self.walk(name.split("__"), what)
+        table, field, rest, _ = self.walk(name.split("__"), what)
         if rest:
             raise FieldError(f"{name!r} does not name a field in {what}(): {'__'.join(rest)!r} is left over")
         return table.c[field.column], field
@@ -233,8 +293,8 @@ class QueryCompiler:
 
             return STAR
         if isinstance(expression, F) and expression.name not in self.state.annotations:
-            table, field, rest = self.walk(expression.name.split("__"), "aggregate")
-            return table.c[field.column]
+            found = self.walk(expression.name.split("__"), "aggregate")
+            return found.table.c[found.field.column]
         return expression.resolve(self)
 
     # -- conditions -------------------------------------------------------------------------------
@@ -245,15 +305,22 @@ class QueryCompiler:
     def lookup(self, key: str, value: Any, aggregate: bool = False) -> Node:
         parts = key.split("__")
         field: Optional[Field]
+        column: Optional[Node] = None
         if parts[0] in self.state.annotations:
             lhs: Any = self.annotation(parts[0])
             field, rest = None, parts[1:]
             where = f"annotation {parts[0]!r}"
         else:
-            table, found, rest = self.walk(parts)
-            field = found
-            lhs = table.c[found.column]
-            where = f"{type(found).__name__} {found.model.__name__}.{found.name}"
+            if self.negations and not aggregate:  # an aggregate's filter= tests each joined row
+                index = multivalued_step(self.model, parts)
+                if index is not None:
+                    self.root.correlated = True
+                    return exists_lookup(self, parts, index, value)
+            found = self.walk(parts)
+            field, rest = found.field, found.rest
+            lhs = found.table.c[found.field.column]
+            column = lhs if found.nullable else None
+            where = f"{type(field).__name__} {field.model.__name__}.{field.name}"
         while rest and rest[0] in DATE_PARTS and rest[0] not in LOOKUPS:
             part = rest.pop(0)
             if field is not None and field.internal_type not in ("DateField", "DateTimeField"):
@@ -263,7 +330,12 @@ class QueryCompiler:
         if len(rest) > 1:
             raise FieldError(f"cannot resolve {key!r}: {'__'.join(rest)!r} is not a lookup")
         name = rest[0] if rest else "exact"
-        return build_lookup(name, lhs, self.prepare(value, field, name), self.ops, where)
+        condition = build_lookup(name, lhs, self.prepare(value, field, name), self.ops, where)
+        if self.negations % 2 and column is not None and name != "isnull" and value is not None:
+            # Django's exclude(): NOT (col = v AND col IS NOT NULL), so rows whose column is
+            # NULL are kept (NOT of a comparison with NULL would drop them).
+            return and_(condition, column.is_not_null())  # type: ignore[attr-defined]
+        return condition
 
     def prepare(self, value: Any, field: Optional[Field], lookup: str) -> Any:
         """A lookup's value as the query builder takes it: resolved expressions, db values."""
@@ -283,6 +355,7 @@ class QueryCompiler:
         return to_db(value)
 
     def subquery(self, queryset: QuerySet[Any], *, for_exists: bool = False, for_in: bool = False) -> Select:
+        self.root.correlated = True
         inner = QueryCompiler(queryset._state, self.info, outer=self)
         state = queryset._state
         if for_exists:
@@ -363,7 +436,17 @@ class QueryCompiler:
         state = self.state
         if state.empty:
             return Param(1) == Param(0)
-        parts = [self.condition(q) for q in state.where]
+        parts = []
+        marks = state.annotation_marks
+        for index, q in enumerate(state.where):
+            for name in state.annotations:
+                if marks.get(name, index + 1) <= index:
+                    self.annotation(name)  # made before this filter(): its joins come first
+            self.scope = index
+            try:
+                parts.append(self.condition(q))
+            finally:
+                self.scope = None
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else and_(*parts)
@@ -407,12 +490,16 @@ class QueryCompiler:
                 query = query.limit(state.high - state.low)
         if state.lock is not None and self.info.dialect.supports_for_update:
             nowait, skip_locked, of = state.lock
-            tables = [self.base if name == "self" else self.joins[tuple(name.split("__"))][0] for name in of]
+            tables = [
+                self.base if name == "self" else self.joins[(None, tuple(name.split("__")))] for name in of
+            ]
             query = query.for_update(nowait=nowait, skip_locked=skip_locked, of=tables)
         return query
 
 
 def _is_aggregate(column: Node, compiler: QueryCompiler) -> bool:
+    if isinstance(column, Label):
+        column = column.element
     return any(
         column is compiler.resolved_annotations.get(name)
         for name, expr in compiler.state.annotations.items()

@@ -222,10 +222,11 @@ class QuerySet(Generic[M]):
             if name in self.model._meta.fields_map:
                 raise FieldError(f"annotation {name!r} clashes with the field {self.model.__name__}.{name}")
             merged[name] = expression
+        marks = {**self._state.annotation_marks, **dict.fromkeys(annotations, len(self._state.where))}
         values = self._state.values
         if values is not None:  # values(...).annotate(...): the annotations join the values, grouped by them
-            return self._clone(annotations=merged, values=(*values, *annotations))
-        return self._clone(annotations=merged)
+            return self._clone(annotations=merged, annotation_marks=marks, values=(*values, *annotations))
+        return self._clone(annotations=merged, annotation_marks=marks)
 
     def values(self, *fields: str) -> QuerySet[M]:
         """Dicts instead of instances: ``values("title", "author__name")`` (all columns by default)."""
@@ -326,14 +327,10 @@ class QuerySet(Generic[M]):
         for name, value in named.items():
             if not getattr(value, "contains_aggregate", False):
                 raise TypeError(f"aggregate({name}=...) takes Count, Sum, Avg, Min or Max, not {value!r}")
+        from covet.orm.aggregation import run_aggregate
+
         db, info = await self._info()
-        state = self._state.copy(annotations={**self._state.annotations, **named})
-        compiler = QueryCompiler(state, info)
-        columns = [compiler.annotation(name) for name in named]
-        query = compiler.select(columns, ordered=False, annotations=False)
-        rows = await _fetch(db, info, query)
-        row = rows[0] if rows else (None,) * len(named)
-        return dict(zip(named, row, strict=True))
+        return await run_aggregate(db, info, self._state, named)
 
     async def in_bulk(self, ids: Optional[Iterable[Any]] = None, *, field_name: str = "pk") -> dict[Any, M]:
         """``{value: object}`` for the objects whose ``field_name`` is in ``ids`` (all when None)."""

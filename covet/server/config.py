@@ -41,6 +41,9 @@ class ServerConfig:
     # Timeouts, in seconds.
     timeout_header: float = 30.0
     timeout_keep_alive: float = 5.0
+    # A handler waiting for its request's body gets a 408 (and the connection closes) when no byte
+    # of it arrives for this long: a client cannot hold a request open by stalling its body.
+    timeout_body: float = 60.0
     timeout_graceful_shutdown: float = 30.0
 
     # Flow control: pause reading above the high-water mark of the write buffer.

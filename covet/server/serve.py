@@ -77,7 +77,8 @@ def bind_socket(config: ServerConfig) -> socket.socket:
 
 def sweep_interval(config: ServerConfig) -> float:
     """How often deadlines are checked: a quarter of the shortest timeout, at most once a second."""
-    return max(0.01, min(1.0, config.timeout_header / 4, config.timeout_keep_alive / 4))
+    shortest = min(config.timeout_header, config.timeout_keep_alive, config.timeout_body)
+    return max(0.01, min(1.0, shortest / 4))
 
 
 class Server:

@@ -449,3 +449,29 @@ async def test_injection_through_identifiers_stays_inside_the_quotes(
     finally:
         await db.execute(f"DROP TABLE IF EXISTS {quote}{evil.replace(quote, quote * 2)}{quote}")
         await db.execute(f"DROP TABLE IF EXISTS {keep}")
+
+
+_FORGETFUL = """
+import asyncio, sys
+from covet.db import Database
+
+async def main():
+    db = Database(sys.argv[1])
+    await db.connect()
+    await db.execute("CREATE TABLE IF NOT EXISTS kept (n INTEGER)")
+    await db.execute("INSERT INTO kept VALUES (1)")
+    # no disconnect(): the program just ends
+
+asyncio.run(main())
+"""
+
+
+def test_a_program_that_never_disconnects_from_sqlite_still_exits_with_its_writes_kept(tmp_path):
+    import sqlite3
+    import subprocess
+    import sys
+
+    path = tmp_path / "forgetful.db"
+    subprocess.run([sys.executable, "-c", _FORGETFUL, f"sqlite:///{path}"], check=True, timeout=30)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT n FROM kept").fetchall() == [(1,)]

@@ -129,3 +129,20 @@ async def test_copy_records_with_a_schema_and_a_bad_value(pg: Database, table: s
         await pg.copy_records(table, ["id", "day"], [(2, "not a date")])
     assert "COPY" in str(caught.value)
     assert await pg.fetch_val(f"SELECT count(*) FROM {table}") == 1
+
+
+async def test_a_failed_statement_does_not_spoil_the_next_ones_on_its_connection(pg: Database) -> None:
+    async with pg.connection() as conn:
+        with pytest.raises(DataError):
+            await conn.fetch_one("SELECT 1 / %s", (0,))
+        assert await conn.fetch_val("SELECT %s::int + 1", (41,)) == 42
+        assert await conn.execute("SELECT 1") == 1
+
+
+async def test_a_large_result_then_small_ones_on_the_same_connection(pg: Database) -> None:
+    async with pg.connection() as conn:
+        rows = await conn.fetch_all("SELECT x FROM generate_series(1, 5000) AS x", as_tuples=True)
+        assert len(rows) == 5000 and rows[-1] == (5000,)
+        small = await conn.fetch_all("SELECT x FROM generate_series(1, 3) AS x", as_tuples=True)
+        assert small == [(1,), (2,), (3,)]
+        assert [dict(r) for r in await conn.fetch_all("SELECT 7 AS seven")] == [{"seven": 7}]

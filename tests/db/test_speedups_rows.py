@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import decimal
 import gc
 import sys
@@ -142,6 +143,21 @@ def test_objects_get_an_attribute_per_name_without_init(rows: ModuleType, cls: t
     objects = rows.decode_objects(ROWS, cls, NAMES)
     assert [type(o) for o in objects] == [cls] * 3
     assert [(o.id, o.name, o.price, o.extra) for o in objects] == ROWS
+
+
+class Abstract(abc.ABC):  # a class whose metaclass is not ``type`` itself
+    @abc.abstractmethod
+    def name_upper(self) -> str: ...
+
+
+class Concrete(Abstract):
+    def name_upper(self) -> str:
+        return str(self.name).upper()  # type: ignore[attr-defined]
+
+
+def test_objects_of_a_class_with_a_metaclass(rows: ModuleType) -> None:
+    (obj,) = rows.decode_objects([(7, "x")], Concrete, ("id", "name"))
+    assert type(obj) is Concrete and (obj.id, obj.name_upper()) == (7, "X")
 
 
 def test_objects_bypass_the_class_setattr_but_honour_properties(rows: ModuleType) -> None:

@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from covet._speedups.orm_rows import load_instances
 from covet.db import Database, UniqueViolation
 from covet.orm import (
     CharField,
@@ -85,11 +86,11 @@ def test_memory_per_instance_stays_under_235_bytes_beyond_values() -> None:
         class Meta:
             table = "lean_memory"
 
-    load = Lean._many_loader("postgresql")
+    layout = Lean._layout("postgresql")
     rows = [(i, i, i, i, i) for i in range(100_000)]  # the values exist before loading
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
-    objects = load(rows, None)
+    objects = load_instances(rows, layout, None)
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
     grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))

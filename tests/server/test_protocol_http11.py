@@ -353,6 +353,24 @@ def test_date_header_is_an_imf_fixdate_of_now(wire):
     assert abs(email.utils.parsedate_to_datetime(date).timestamp() - time.time()) < 5
 
 
+@app.get("/teapot")
+async def teapot(request):
+    return PlainTextResponse("hi", status_code=418)
+
+
+def test_consecutive_responses_of_one_type_each_get_their_own_head(wire):
+    # Same content type each time: the connection's remembered head must not be reused
+    # when the length, the status or the connection's fate differ.
+    replies = [wire.exchange(get(p)) for p in ("/hello", "/hello", "/fast", "/teapot", "/hello")]
+    assert [(r.status, r.body) for r in replies] == [
+        (200, b"hi"), (200, b"hi"), (200, b"fast"), (418, b"hi"), (200, b"hi"),
+    ]
+    assert [r.header("content-length") for r in replies] == ["2", "2", "4", "2", "2"]
+    last = wire.exchange(get("/hello", "Connection: close"))
+    assert (last.status, last.header("connection")) == (200, "close")
+    assert wire.is_closed()
+
+
 def test_date_header_follows_the_clock(wire):
     first = wire.exchange(get("/hello")).header("date")
     later = first

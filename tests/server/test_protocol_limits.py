@@ -20,6 +20,7 @@ LIMITS = {
     "max_body_size": 1000,
     "timeout_header": 0.5,
     "timeout_keep_alive": 5.0,
+    "timeout_body": 0.5,
     "timeout_graceful_shutdown": 1.0,
 }
 
@@ -83,6 +84,7 @@ def test_server_config_defaults_match_the_documented_limits():
     assert config.max_body_size == 16 * 1024 * 1024
     assert config.timeout_header == 30.0
     assert config.timeout_keep_alive == 5.0
+    assert config.timeout_body == 60.0
 
 
 # -- request line ------------------------------------------------------------------------------
@@ -210,3 +212,22 @@ def test_handler_slower_than_both_timeouts_is_still_answered():
     with running_server(app, **short) as srv, Wire(srv.connect()) as wire:
         reply = wire.exchange(get("/slow"))
         assert (reply.status, reply.body) == (200, b"slow")
+
+
+# -- request bodies that stall -----------------------------------------------------------------
+
+
+def test_request_body_that_stalls_while_awaited_is_408_and_closes(wire):
+    wire.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+    assert_refused(wire, 408)
+    assert calls == ["/echo"]
+
+
+def test_request_body_arriving_slowly_but_steadily_is_not_timed_out(wire):
+    wire.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 12\r\n\r\n")
+    # 0.9 s in all, longer than the 0.5 s body timeout, but never 0.5 s without a byte.
+    for piece in (b"ab", b"cd", b"ef", b"gh", b"ij", b"kl"):
+        time.sleep(0.15)
+        wire.send(piece)
+    reply = wire.reply()
+    assert (reply.status, reply.body) == (200, b"abcdefghijkl")

@@ -94,12 +94,25 @@ def _adapters() -> AdaptersMap:
 _ADAPTERS: Optional[AdaptersMap] = None
 
 
+#: A result of more rows than this is not kept alive by the connection's cursor after fetching.
+_RETAINED_ROWS = 1000
+
+
 class PostgreSQLConnection(Connection):
-    __slots__ = ("_raw",)
+    """One psycopg connection and the cursor it runs statements on.
+
+    PERF: the cursor is made once per connection, not per statement: a new psycopg cursor starts
+    with an empty adapter cache, and resolving the parameters' dumpers and the columns' loaders
+    again cost more than the rest of a primary-key fetch (``bench/db_engine.py``). A cursor that
+    fetched a large result is replaced, so the connection does not hold those rows in memory.
+    """
+
+    __slots__ = ("_cursor", "_raw")
 
     def __init__(self, backend: Backend, raw: psycopg.AsyncConnection[Any]) -> None:
         super().__init__(backend)
         self._raw = raw
+        self._cursor = raw.cursor()
 
     @property
     def raw(self) -> psycopg.AsyncConnection[Any]:
@@ -108,7 +121,7 @@ class PostgreSQLConnection(Connection):
     async def execute(self, query: Query, params: Params = None) -> ExecuteResult:
         if query.__class__ is not str:
             query, params = unpack_query(query, params)
-        cur = self._raw.cursor()
+        cur = self._cursor
         try:
             await cur.execute(query, params)
         except psycopg.Error as exc:
@@ -120,7 +133,7 @@ class PostgreSQLConnection(Connection):
         if not seq_of_params:
             return 0
         own_transaction = self._tx_depth == 0  # all rows or none
-        cur = self._raw.cursor()
+        cur = self._cursor
         try:
             if own_transaction:
                 await cur.execute("BEGIN")
@@ -158,12 +171,14 @@ class PostgreSQLConnection(Connection):
         return cur.rowcount
 
     async def _fetch(self, sql: str, params: Params) -> tuple[Sequence[str], Sequence[Any]]:
-        cur = self._raw.cursor()
+        cur = self._cursor
         try:
             await cur.execute(sql, params)
             rows = await cur.fetchall()
         except psycopg.Error as exc:
             raise map_postgresql_error(exc, sql, params) from exc
+        if len(rows) > _RETAINED_ROWS:
+            self._cursor = self._raw.cursor()
         description = cur.description
         return ([column.name for column in description] if description else ()), rows
 

@@ -384,6 +384,11 @@ class SQLiteBackend(PooledBackend[SQLiteConnection]):
             check_same_thread=False,
             timeout=c.busy_timeout,
         )
+        # A daemon thread: a program that ends without Database.disconnect() exits rather than
+        # waiting forever on the connection's thread. What it committed is on disk already
+        # (each commit returns only once SQLite has it); what it had not finished is lost as
+        # it would be with any abrupt exit.
+        aio._thread.daemon = True
         try:
             await asyncio.wait_for(_start(aio), c.connect_timeout)
         except (sqlite3.Error, TimeoutError) as exc:
