@@ -73,7 +73,7 @@ class CovetProcess:
     def wait(self, timeout: float = 10) -> int:
         return self.proc.wait(timeout)
 
-    def wait_for(self, check: Callable[[], bool], timeout: float = 10, what: str = "the server") -> None:
+    def wait_until(self, check: Callable[[], bool], timeout: float = 10, what: str = "the server") -> None:
         """Poll ``check`` until it is true; fail with the process log if it never is or the process exits."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -100,7 +100,7 @@ def covet_serve(
     process = CovetProcess(args, cwd)
     try:
         if ready is not None:
-            process.wait_for(lambda: ready().status_code == 200)
+            process.wait_until(lambda: ready().status_code == 200)
         yield process
     finally:
         process.kill_group()

@@ -28,7 +28,7 @@ def test_a_changed_file_is_served_after_reload_and_sigterm_stops_everything(tmp_
     ) as reloader:
         assert httpx.get(url).text == "one"
         source.write_text(APP.format(answer="two"))
-        reloader.wait_for(lambda: httpx.get(url).text == "two", what="the reloaded app")
+        reloader.wait_until(lambda: httpx.get(url).text == "two", what="the reloaded app")
         reloader.send_signal(signal.SIGTERM)
         assert reloader.wait() == 0
         with pytest.raises(httpx.ConnectError):
@@ -44,8 +44,8 @@ def test_a_broken_edit_waits_for_the_fix(tmp_path):
         "main:app", "--reload", "--port", str(port), cwd=str(tmp_path), ready=lambda: httpx.get(url)
     ) as reloader:
         source.write_text("def broken(:\n")
-        reloader.wait_for(lambda: "SyntaxError" in reloader.log(), what="the syntax error report")
+        reloader.wait_until(lambda: "SyntaxError" in reloader.log(), what="the syntax error report")
         source.write_text(APP.format(answer="fixed"))
-        reloader.wait_for(lambda: httpx.get(url).text == "fixed", what="the fixed app")
+        reloader.wait_until(lambda: httpx.get(url).text == "fixed", what="the fixed app")
         reloader.send_signal(signal.SIGINT)
         assert reloader.wait() == 0
