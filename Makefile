@@ -38,6 +38,7 @@ test: build
 		tests/db/test_query_select.py tests/db/test_query_insert_update_delete.py tests/db/test_query_compound.py \
 		tests/test_requests.py tests/test_responses.py tests/test_fileresponse.py tests/test_sse.py \
 		tests/orm/test_queryset.py tests/orm/test_multivalued.py \
+		tests/security/test_secure_defaults.py \
 		$(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] && echo "make test: no interpreted-mode tests" >&2; exit $$rc; }
 
 bench: build
@@ -51,6 +52,7 @@ lint: install
 	$(VENV)/bin/ruff check covet tests bench
 	$(VENV)/bin/mypy
 	PATH=$(VENV)/bin:$$PATH $(VENV)/bin/cython-lint --max-line-length 110 --ignore E301 E302 -- covet/_speedups/*.pxd
+	$(VENV)/bin/bandit -q -r covet -ll
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -16,6 +16,7 @@ from covet.responses import (
     Response,
     StreamingResponse,
 )
+from covet.security.settings import Settings
 from covet.sse import EventSourceResponse, ServerSentEvent
 from covet.websockets import WebSocket, WebSocketDisconnect
 
@@ -43,6 +44,7 @@ __all__ = [
     "Request",
     "Response",
     "ServerSentEvent",
+    "Settings",
     "StreamingResponse",
     "WebSocket",
     "WebSocketDisconnect",

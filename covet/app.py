@@ -23,7 +23,9 @@ from covet.middleware.errors import (
     http_exception_response,
     is_async_callable,
 )
+from covet.middleware.securityheaders import SecurityHeadersMiddleware
 from covet.middleware.stack import Stack, build_stack
+from covet.middleware.trustedhost import TrustedHostMiddleware
 from covet.openapi import OpenAPI
 from covet.requests import Request
 from covet.responses import Response
@@ -37,6 +39,8 @@ from covet.routing import (
     RouteShortcuts,
     RouteTable,
 )
+from covet.security.handlers import install_security_handlers
+from covet.security.settings import Settings
 from covet.validation import RequestValidationError, answer_validation_error
 from covet.websockets import WebSocketHandler
 
@@ -59,12 +63,17 @@ class Covet(RouteShortcuts):
     (``covet.middleware.stack``), exception handlers (``covet.middleware.errors``), mounted ASGI
     apps, WebSocket routes (``covet.websockets``) and the lifespan (``covet.lifespan``). The
     object is an ASGI 3 callable; CovetPy's own server calls it natively (``__covet_handler__``).
+
+    ``settings`` (``covet.Settings``, by default read from the environment) decide debug mode,
+    the secret key, the allowed hosts and the security headers every response gets; ``debug``
+    overrides the settings' value.
     """
 
     def __init__(
         self,
         *,
-        debug: bool = False,
+        settings: Optional[Settings] = None,
+        debug: Optional[bool] = None,
         redirect_slashes: bool = True,
         middleware: Sequence[Middleware] = (),
         exception_handlers: Optional[Mapping[HandlerKey, ExceptionHandler]] = None,
@@ -80,7 +89,8 @@ class Covet(RouteShortcuts):
     ) -> None:
         if max_body_size < 1:
             raise ValueError(f"max_body_size must be at least 1 byte, got {max_body_size!r}")
-        self.debug = debug
+        self.settings = Settings.from_env() if settings is None else settings
+        self.debug = self.settings.debug if debug is None else debug
         #: The largest request body ``request.body()``/``stream()``/``form()`` accept (413 past it).
         self.max_body_size = max_body_size
         self.on_startup: list[Hook] = list(on_startup)
@@ -92,8 +102,10 @@ class Covet(RouteShortcuts):
         self.lifespan_state: dict[str, Any] = {}
         self._lifespan = AppLifespan(lifespan)
         self._stack: Stack | None = None
+        self._default_headers: Optional[SecurityHeadersMiddleware] | bool = False  # not built yet
         if RequestValidationError not in self.exception_handlers.by_class:
             self.exception_handlers.add(RequestValidationError, answer_validation_error)
+        install_security_handlers(self.exception_handlers)
         # Replacements for dependencies, read per request: app.dependency_overrides[get_db] = fake.
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.openapi_doc = OpenAPI(self.router, title, version, description, openapi_url, docs_url)
@@ -195,7 +207,9 @@ class Covet(RouteShortcuts):
         """What CovetPy's server calls instead of ASGI: ``dispatch``, ``convert``, ``handle_error``.
 
         The compiled ``Dispatcher`` when the app has no middleware and no ``async`` exception
-        handler (each request costs what routing and the handler cost); else the native stack;
+        handler (each request costs what routing and the handler cost), carrying the default
+        security headers for the server to send with every response when they are on; else
+        the native stack;
         None when the outermost middleware is a pure ASGI one, so that the server runs the app
         through ASGI.
         """
@@ -203,7 +217,11 @@ class Covet(RouteShortcuts):
         stack = self.middleware_stack
         if stack.http is None:
             return None
-        if not self.user_middleware and not self.exception_handlers.any_async:
+        outer, inner = self.framework_middleware
+        if not outer and not self.user_middleware and not self.exception_handlers.any_async:
+            if self.default_headers is not None:
+                # The headers go out with the server's Server and Date lines: no layer at all.
+                return Dispatcher(dispatcher.table, self, self.default_headers)
             return dispatcher
         return NativeStack(self)
 
@@ -218,10 +236,58 @@ class Covet(RouteShortcuts):
 
     @property
     def middleware_stack(self) -> Stack:
-        """The middleware around the app, built on first use."""
+        """The middleware around the app, built on first use (see ``framework_middleware``)."""
         if self._stack is None:
-            self._stack = build_stack(self, self.user_middleware)
+            outer, inner = self.framework_middleware
+            self._stack = build_stack(self, [*outer, *self.user_middleware, *inner])
         return self._stack
+
+    @property
+    def framework_middleware(self) -> tuple[list[Middleware], list[Middleware]]:
+        """The layers the settings add outside and inside the app's own middleware.
+
+        Outside: TrustedHost for ``allowed_hosts``. Inside, around the routes: the security
+        headers, so every response the routes, mounts, routing and exception handlers make gets
+        them (one a middleware makes itself, a CORS preflight say, does not: add
+        SecurityHeadersMiddleware outermost yourself to cover those, which replaces this layer).
+        """
+        settings = self.settings
+        outer, inner = [], []
+        if settings.allowed_hosts:
+            outer.append(Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts))
+        options = self._security_headers_options()
+        if options is not None:
+            inner.append(Middleware(SecurityHeadersMiddleware, **options))
+        return outer, inner
+
+    def _security_headers_options(self) -> Optional[dict[str, Any]]:
+        """The default security headers' settings; None when they are off or the app has its own."""
+        settings = self.settings
+        own_headers = any(layer.cls is SecurityHeadersMiddleware for layer in self.user_middleware)
+        if not settings.security_headers or own_headers:
+            return None
+        return {
+            "hsts": settings.hsts_max_age > 0,
+            "hsts_max_age": settings.hsts_max_age,
+            "hsts_include_subdomains": settings.hsts_include_subdomains,
+            "content_security_policy": settings.content_security_policy,
+            "permissions_policy": None,
+        }
+
+    @property
+    def default_headers(self) -> Optional[SecurityHeadersMiddleware]:
+        """The default security headers (``apply(request, response)``), or None when off."""
+        if self._default_headers is False:
+            options = self._security_headers_options()
+            self._default_headers = (
+                None if options is None else SecurityHeadersMiddleware(self.call_endpoint, **options)
+            )
+        return self._default_headers  # type: ignore[return-value]
+
+    def answer_unhandled(self, request: Request, response: Response) -> Response:
+        """The last-resort answer to an exception, with the default headers every response gets."""
+        headers = self.default_headers
+        return response if headers is None else headers.apply(request, response)
 
     def dispatch(self, request: Request) -> Any:
         """Route ``request``: a response when routing alone answers it, else the handler's coroutine.
@@ -310,7 +376,7 @@ class Covet(RouteShortcuts):
             handler, unhandled = self.exception_handlers.resolve(exc, self.debug)
             if unhandled:
                 self._log_unhandled(request, exc)
-            return await call_async(handler, request, exc)
+            return self.answer_unhandled(request, await call_async(handler, request, exc))
 
     async def call_endpoint(self, request: Request) -> Response:
         """Route and run ``request``, answering its exceptions with their handlers: the layer

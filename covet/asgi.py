@@ -132,7 +132,7 @@ class NativeASGIApp:
         except Exception as exc:
             # The ASGI server logs what is re-raised (and the test client raises it): not us.
             handler, unhandled = app.exception_handlers.resolve(exc, app.debug)
-            await (await call_async(handler, request, exc))(scope, receive, send)
+            await app.answer_unhandled(request, await call_async(handler, request, exc))(scope, receive, send)
             if unhandled:
                 raise
             return

@@ -290,4 +290,15 @@ def add_migration_commands(subcommands: Subcommands) -> None:
     add_migrate_command(subcommands)
 
 
-COMMANDS: tuple[Callable[[Subcommands], None], ...] = (add_serve_command, add_migration_commands)
+def add_check_commands(subcommands: Subcommands) -> None:
+    """``check [--deploy]``; its logic lives in covet.security.deploy."""
+    from covet.security.deploy import add_check_command
+
+    add_check_command(subcommands)
+
+
+COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
+    add_serve_command,
+    add_migration_commands,
+    add_check_commands,
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Awaitable, Generator
-from typing import Any, Generic, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar
 from urllib.parse import quote
 
 import orjson
@@ -14,6 +14,9 @@ from covet._speedups.messages import BaseRequest
 from covet.cookies import parse_cookie_header
 from covet.datastructures import URL, Address, FormData, Headers, QueryParams, State, header_text
 from covet.exceptions import HTTPException
+
+if TYPE_CHECKING:
+    from covet.security.sessions import Session
 
 _T = TypeVar("_T")
 # ``_body`` once stream() has handed the body out without keeping it.
@@ -43,9 +46,10 @@ class Request(BaseRequest):
     ``state`` are built on first use and kept for the rest of the request.
     """
 
-    __slots__ = ("_json", "_form")
+    __slots__ = ("_json", "_form", "_session")
     _json: Any
     _form: FormData
+    _session: Session
 
     @property
     def app(self) -> Any:
@@ -102,6 +106,16 @@ class Request(BaseRequest):
             lifespan_state = getattr(self._conn.app, "lifespan_state", None)
             state = self._state = State(dict(lifespan_state) if lifespan_state else None)
         return state  # type: ignore[no-any-return]
+
+    @property
+    def session(self) -> Session:
+        """The client's session, a dict of JSON values (``covet.security.sessions``)."""
+        try:
+            return self._session
+        except AttributeError:
+            raise RuntimeError(
+                "request.session needs SessionMiddleware: app.add_middleware(SessionMiddleware)"
+            ) from None
 
     @property
     def url(self) -> URL:

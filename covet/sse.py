@@ -144,7 +144,8 @@ async def _frames(source: EventSource, ping: Optional[float]) -> AsyncIterator[b
     try:
         while True:
             try:
-                frame = await asyncio.wait_for(queue.get(), ping)
+                async with asyncio.timeout(ping):  # not wait_for: on 3.11 it can lose a cancel
+                    frame = await queue.get()
             except TimeoutError:
                 yield PING
                 continue

@@ -34,12 +34,20 @@ cdef class ServerState:
     cdef public bint shutting_down
     cdef public bytes server_line
     cdef public bytes common_headers
+    cdef public bytes default_http
+    cdef public bytes default_https
+    cdef public bytes common_http
+    cdef public bytes common_https
     cdef public double now
     cdef public object clock
     cdef public long second
 
     cpdef refresh_date(self)
+    cpdef set_default_headers(self, policy)
     cpdef track(self, task)
+
+
+cdef bytes _header_block(headers)
 
 
 cdef class ConnectionInfo:
@@ -100,6 +108,9 @@ cdef class HttpConnection:
     cdef public bint closing
     cdef public bint lingering
     cdef public Py_ssize_t lingered
+    cdef public object default_policy
+    cdef public object default_names
+    cdef public bint tls
     cdef object memo_shape
     cdef int memo_status
     cdef Py_ssize_t memo_length
@@ -140,6 +151,8 @@ cdef class HttpConnection:
     cpdef handler_returned(self, RequestCycle cycle, request, value)
     cpdef handler_raised(self, RequestCycle cycle, request, exc)
     cpdef handler_failed(self, RequestCycle cycle, exc)
+    cpdef bytes common_for(self, list headers)
+    cdef _add_missing_defaults(self, list headers)
     @cython.locals(resp=BaseResponse, head=RequestHead, keep_alive=bint, status=int, headers=list,
                    http10_keep_alive=bint, common=bytes, length=Py_ssize_t)
     cpdef respond(self, RequestCycle cycle, response)

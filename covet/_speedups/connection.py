@@ -80,6 +80,12 @@ class ServerState:
         self.shutting_down = False
         self.server_line = ("server: %s\r\n" % server_header).encode("latin-1") if server_header else b""
         self.common_headers = b""
+        # The app's default headers (see HttpConnection.common_for), rendered once: appended to
+        # the Server and Date lines, they cost a response nothing.
+        self.default_http = b""
+        self.default_https = b""
+        self.common_http = b""
+        self.common_https = b""
         self.now = 0.0
         self.clock = None
         self.second = 0
@@ -87,7 +93,15 @@ class ServerState:
 
     def refresh_date(self):
         date = formatdate(time.time(), usegmt=True).encode("ascii")
-        self.common_headers = self.server_line + b"date: " + date + b"\r\n"
+        common = self.common_headers = self.server_line + b"date: " + date + b"\r\n"
+        self.common_http = common + self.default_http
+        self.common_https = common + self.default_https
+
+    def set_default_headers(self, policy):
+        """Send ``policy``'s headers (``http_headers``, ``https_headers``) with every response."""
+        self.default_http = _header_block(policy.http_headers)
+        self.default_https = _header_block(policy.https_headers)
+        self.refresh_date()
 
     def start_clock(self, loop, tick):
         """Each ``tick`` seconds: refresh ``now`` and the Date line, and expire deadlines.
@@ -113,6 +127,15 @@ class ServerState:
     def track(self, task):
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+
+
+def _header_block(headers):
+    lines = []
+    for name, value in headers:
+        if b"\r" in value or b"\n" in value or b"\r" in name or b"\n" in name or b":" in name:
+            raise ValueError("default header %r holds a forbidden character" % (name,))
+        lines.append(name + b": " + value + b"\r\n")
+    return b"".join(lines)
 
 
 class ConnectionInfo:
@@ -339,6 +362,10 @@ class HttpConnection:
         self.closing = False
         self.lingering = False
         self.lingered = 0
+        policy = getattr(handler, "default_headers", None) if handler is not None else None
+        self.default_policy = policy
+        self.default_names = policy.names if policy is not None else None
+        self.tls = False
         self.memo_shape = None  # the last response head sent: see respond()
         self.memo_status = 0
         self.memo_length = 0
@@ -377,6 +404,7 @@ class HttpConnection:
         config = self.config
         transport.set_write_buffer_limits(config.write_buffer_high, config.write_buffer_low)
         scheme = "https" if transport.get_extra_info("sslcontext") is not None else "http"
+        self.tls = scheme == "https"
         self.conn = ConnectionInfo(
             self.app,
             scheme,
@@ -628,6 +656,31 @@ class HttpConnection:
 
     # -- responses --------------------------------------------------------------------------
 
+    def common_for(self, headers):
+        """The Server and Date lines for a response with ``headers``, and the app's defaults.
+
+        The app's default headers (its security headers, say) ride along with the Server and
+        Date lines, rendered once; a response that sets one of them itself gets its own value
+        and the missing defaults appended to ``headers`` instead.
+        """
+        names = self.default_names
+        if names is None:
+            return self.state.common_headers
+        for header in headers:
+            if header[0] in names:
+                self._add_missing_defaults(headers)
+                return self.state.common_headers
+        return self.state.common_https if self.tls else self.state.common_http
+
+    def _add_missing_defaults(self, headers):
+        policy = self.default_policy
+        present = set()
+        for header in headers:
+            present.add(header[0])
+        for header in policy.https_headers if self.tls else policy.http_headers:
+            if header[0] not in present:
+                headers.append(header)
+
     def respond(self, cycle, response):
         """Send a native response object; a streaming body goes on in a Task."""
         if cycle.response_complete:
@@ -650,7 +703,7 @@ class HttpConnection:
         head = cycle.head
         keep_alive = self.keep_alive_for(cycle)
         http10_keep_alive = keep_alive and head.http10
-        common = self.state.common_headers
+        common = self.common_for(headers)
         length = len(body)
         # PERF: a connection often sends the same head again (same content type, status and
         # length within one Date second): remember the last one; the header pair is compared
@@ -696,9 +749,10 @@ class HttpConnection:
 
     def respond_simple(self, cycle, status, body, headers):
         keep_alive = self.keep_alive_for(cycle)
+        headers = [_TEXT_PLAIN] + headers
         data = encode_response_head(
-            status, [_TEXT_PLAIN] + headers, len(body), keep_alive,
-            keep_alive and cycle.head.http10, self.state.common_headers,
+            status, headers, len(body), keep_alive, keep_alive and cycle.head.http10,
+            self.common_for(headers),
         )
         cycle.response_started = True
         cycle.status = status
@@ -822,7 +876,8 @@ class HttpConnection:
 
     def _send_error(self, status, reason):
         body = reason.encode("utf-8", "replace")
-        data = encode_response_head(status, [_TEXT_PLAIN], len(body), False, False, self.state.common_headers)
+        headers = [_TEXT_PLAIN]
+        data = encode_response_head(status, headers, len(body), False, False, self.common_for(headers))
         self.write(data + body)
         self.close()
 

@@ -120,7 +120,7 @@ def _generated_loader(layout):
     lines = ["def load_rows(rows, db):", "    out = []", "    append = out.append", "    for row in rows:"]
     lines += [f"        {line}" for line in body] + ["        append(obj)", "    return out"]
     source = "\n".join(lines)
-    exec(compile(source, f"<covet loader of {layout.cls.__name__}>", "exec"), namespace)  # noqa: S102 - slot names
+    exec(compile(source, f"<covet loader of {layout.cls.__name__}>", "exec"), namespace)  # noqa: S102 - slot names  # nosec B102
     return namespace["load_rows"]
 
 

@@ -107,6 +107,7 @@ cdef class Dispatcher:
     cdef public object app
     cdef public object convert
     cdef public object handle_error
+    cdef public object default_headers
 
     cpdef dispatch(self, request)
     @cython.locals(entry=_Entry, match=Match)

@@ -426,11 +426,14 @@ class Dispatcher:
     the server calls ``route`` as a C function with the method and path it already holds.
     """
 
-    def __init__(self, table, app):
+    def __init__(self, table, app, default_headers=None):
         self.table = table
         self.app = app
         self.convert = app.convert
         self.handle_error = app.handle_error
+        # Headers every response gets (``http_headers``, ``https_headers``, ``names``): the
+        # server sends them with its Server and Date lines.
+        self.default_headers = default_headers
 
     def dispatch(self, request):
         return self.route(request, request.method, request.path)

@@ -725,7 +725,7 @@ class _Walk:
             if self.render:
                 self.parts.append(self.c.ident(node.name))
         else:
-            raise TypeError(f"cannot select FROM {node!r}: expected a table, a join or a subquery")
+            raise TypeError(f"{node!r} cannot be used in FROM: expected a table, a join or a subquery")
         return 0
 
     def sub_from(self, node, paren):

@@ -226,10 +226,16 @@ class ConnectionPool(Generic[C]):
             else:
                 keep.append(conn)
         self._idle.extendleft(reversed(keep))
-        for conn in expired:
+        for index, conn in enumerate(expired):
             self._size -= 1
             self.replaced += 1
-            await self._close_quietly(conn)
+            try:
+                await self._close_quietly(conn)
+            except BaseException:
+                # Cancelled (the pool is closing): the ones not reached yet go back to the idle
+                # list, still counted, so close() closes them instead of leaking them.
+                self._idle.extendleft(reversed(expired[index + 1 :]))
+                raise
         while not self._closed and self._size < self.min_size:
             self._size += 1
             try:

@@ -340,7 +340,7 @@ def _make_init(model: type[Model]) -> Callable[..., None]:
     body += ["if __covet_unknown:", f"    __covet_init_extra({obj}, __covet_unknown)"]
     source = f"def __init__({obj}, /, *, {', '.join(params)}, **__covet_unknown):\n"
     source += "".join(f"    {line}\n" for line in body)
-    exec(compile(source, f"<covet.orm __init__ of {model.__name__}>", "exec"), namespace)  # noqa: S102 - field names
+    exec(compile(source, f"<covet.orm __init__ of {model.__name__}>", "exec"), namespace)  # noqa: S102 - field names  # nosec B102
     init: Callable[..., None] = namespace["__init__"]
     init.__doc__ = f"{model.__name__}({', '.join(f.name for f in meta.fields)})"
     init.__qualname__ = f"{model.__qualname__}.__init__"

@@ -3,20 +3,29 @@
 ``check_deploy(settings)`` reads the attributes named in DeploySettings from any object (the
 application's settings, a dataclass, a namespace); an attribute it lacks takes CovetPy's
 default, which is the secure one — except ``secret_key`` and ``allowed_hosts``, which have no
-safe default and must be set. The command prints each finding on one line and exits non-zero
-when there is any.
+safe default and must be set. ``app_deploy_settings(app)`` gathers them from a Covet app: its
+``Settings``, debug flag, and the options of its session, CSRF, security-headers, TrustedHost
+and CORS middleware. The command prints each finding on one line and exits 1 when there is
+any (2 when the app cannot be loaded); run it with the production environment, as
+``COVET_ENV=production covet check --deploy main:app``.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
+from covet.security.errors import SecretError
 from covet.security.secrets import Secret, secret_weakness
 
-__all__ = ["DeploySettings", "Finding", "check_deploy"]
+if TYPE_CHECKING:
+    from covet.app import Covet
+
+__all__ = ["DeploySettings", "Finding", "add_check_command", "app_deploy_settings", "check_deploy"]
 
 ONE_YEAR = 31_536_000
 
@@ -130,3 +139,91 @@ def check_deploy(settings: object) -> list[Finding]:
         "list the origins instead of '*'",
     )
     return findings
+
+
+# -- a Covet app's settings, and the command --------------------------------------------------------
+
+
+def _layer_options(app: Covet, name: str) -> list[Mapping[str, Any]]:
+    """The options of each middleware layer of class ``name`` the app adds itself."""
+    return [layer.options for layer in app.user_middleware if getattr(layer.cls, "__name__", "") == name]
+
+
+def _cookie_secure(option: Optional[bool], production: bool) -> bool:
+    # None means "Secure on HTTPS", and always Secure in production (see covet.security.sessions).
+    return bool(option) if option is not None else production
+
+
+def app_deploy_settings(app: Covet) -> DeploySettings:
+    """What a Covet app's settings and middleware amount to, for ``check_deploy``."""
+    settings = app.settings
+    values: dict[str, Any] = {
+        "debug": app.debug,
+        "secret_key": settings.secret_key,
+        "allowed_hosts": tuple(settings.allowed_hosts),
+        "hsts_max_age": settings.hsts_max_age if settings.security_headers else 0,
+    }
+    for options in _layer_options(app, "SecurityHeadersMiddleware"):
+        values["hsts_max_age"] = options.get("hsts_max_age", ONE_YEAR) if options.get("hsts", True) else 0
+    for options in _layer_options(app, "SessionMiddleware"):
+        values["session_cookie_secure"] = _cookie_secure(options.get("secure"), settings.production)
+        values["session_cookie_httponly"] = options.get("httponly", True)
+        values["session_cookie_samesite"] = options.get("samesite", "lax")
+    for options in _layer_options(app, "CSRFMiddleware"):
+        values["csrf_cookie_secure"] = _cookie_secure(options.get("cookie_secure"), settings.production)
+    for options in _layer_options(app, "TrustedHostMiddleware"):
+        values["allowed_hosts"] += tuple(options.get("allowed_hosts", ("*",)))
+    for options in _layer_options(app, "CORSMiddleware"):
+        values["cors_allow_origins"] = tuple(options.get("allow_origins", ()))
+        values["cors_allow_credentials"] = options.get("allow_credentials", False)
+    return DeploySettings(**values)
+
+
+def add_check_command(subcommands: Any) -> None:
+    """``covet check [--deploy] MODULE:APP``."""
+    parser = subcommands.add_parser(
+        "check",
+        help="load an app and check it; --deploy lists insecure settings for production",
+        description="Load the app and compile its routes; with --deploy, list each insecure setting on "
+        "one line (exit 1 if there is any). Run it with the production environment "
+        "(COVET_ENV=production and the secrets it will have).",
+    )
+    parser.set_defaults(command=run_check)
+    parser.add_argument("app", metavar="MODULE:APP", help="where the app is, e.g. 'main:app'")
+    parser.add_argument("--deploy", action="store_true", help="check the settings for a production server")
+    parser.add_argument("--factory", action="store_true", help="APP is a function that returns the app")
+    parser.add_argument("--app-dir", default=".", metavar="DIR", help="directory put first on sys.path")
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from covet.app import Covet
+    from covet.security.settings import Settings
+    from covet.server.importer import AppImportError, AppSpec
+
+    if args.deploy:
+        try:
+            Settings.from_env()  # what the app will read: a bad secret stops it from starting at all
+        except (SecretError, ValueError) as exc:
+            print(f"security.settings.invalid: {exc}")
+            return 1
+    try:
+        app = AppSpec(args.app, factory=args.factory, app_dir=args.app_dir).load()
+    except AppImportError as exc:
+        print(f"covet: {exc}", file=sys.stderr)
+        return 2
+    if not isinstance(app, Covet):
+        print(f"covet: {args.app} is not a Covet app; only Covet apps can be checked", file=sys.stderr)
+        return 2
+    try:
+        app.route_table  # noqa: B018 - compiling the routes reports conflicts
+    except ValueError as exc:
+        print(f"routing: {exc}")
+        return 1
+    findings = check_deploy(app_deploy_settings(app)) if args.deploy else []
+    for finding in findings:
+        print(finding)
+    if findings:
+        print(f"covet check: {len(findings)} issue(s) found", file=sys.stderr)
+        return 1
+    print("covet check: no issues found", file=sys.stderr)
+    return 0

@@ -12,6 +12,8 @@ The web layer maps them by base class, so a new failure only has to pick its par
     │   │   └── RevokedToken       its ``jti`` (or its refresh family) was revoked
     │   └── InsufficientScope      a valid bearer token without a required scope (403 per RFC 6750)
     ├── PermissionDenied           403: authenticated, not allowed
+    │   └── CSRFFailure            403: an unsafe request without a valid CSRF token or origin
+    ├── RateLimitExceeded          429: too many requests; ``headers`` carry Retry-After
     ├── OAuth2Error                the provider refused, or answered what a client must not trust
     ├── InvalidPasswordHash        a stored hash no configured scheme can read (a data problem)
     ├── RoleDefinitionError        RBAC roles that cannot be resolved (cycle, unknown parent)
@@ -24,6 +26,7 @@ from typing import Optional
 
 __all__ = [
     "AuthenticationError",
+    "CSRFFailure",
     "ExpiredToken",
     "InsufficientScope",
     "InvalidPasswordHash",
@@ -32,6 +35,7 @@ __all__ = [
     "MissingCredentials",
     "OAuth2Error",
     "PermissionDenied",
+    "RateLimitExceeded",
     "RevokedToken",
     "RoleDefinitionError",
     "SecretError",
@@ -48,11 +52,14 @@ class AuthenticationError(SecurityError):
     """The request's credentials are missing, malformed or wrong: answer 401.
 
     ``error`` is the RFC 6750 error code the ``WWW-Authenticate`` header carries
-    (``invalid_token``, ``invalid_request``, ``insufficient_scope``).
+    (``invalid_token``, ``invalid_request``, ``insufficient_scope``). ``challenges`` are the
+    ``WWW-Authenticate`` values the answer carries: the authentication backends set them; None
+    (an error raised elsewhere) answers with a Bearer challenge built from the error.
     """
 
     status_code = 401
     error: Optional[str] = "invalid_token"
+    challenges: Optional[tuple[str, ...]] = None
 
 
 class MissingCredentials(AuthenticationError):
@@ -103,6 +110,23 @@ class PermissionDenied(SecurityError):
     def __init__(self, message: str, *, permission: Optional[str] = None) -> None:
         super().__init__(message)
         self.permission = permission
+
+
+class CSRFFailure(PermissionDenied):
+    """An unsafe request from a cookie-carrying client without a valid CSRF token or origin."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"CSRF check failed: {message}")
+
+
+class RateLimitExceeded(SecurityError):
+    """Too many requests for one key: answer 429 with ``headers`` (Retry-After, RateLimit-*)."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, headers: Optional[dict[str, str]] = None) -> None:
+        super().__init__(message)
+        self.headers = dict(headers or {})
 
 
 class OAuth2Error(SecurityError):

@@ -163,3 +163,21 @@ class RoleRegistry:
     def has_permission(self, subject: Any, permission: str) -> bool:
         """Whether ``subject`` (a user object, JWT claims, or None for anonymous) holds ``permission``."""
         return self.grants(self.roles_of(subject), permission)
+
+    def expand(self, roles: Iterable[str]) -> frozenset[str]:
+        """The named roles and every role they inherit: an ``admin`` that inherits ``editor`` is one."""
+        self._resolved()  # a cycle or an undefined parent is reported, not walked
+        found: set[str] = set()
+        pending = list(roles)
+        while pending:
+            name = pending.pop()
+            if name not in found:
+                found.add(name)
+                role = self._roles.get(name)
+                if role is not None:
+                    pending.extend(role.inherits)
+        return frozenset(found)
+
+    def has_role(self, subject: Any, role: str) -> bool:
+        """Whether ``subject`` holds ``role``, itself or through a role that inherits it."""
+        return role in self.expand(self.roles_of(subject))

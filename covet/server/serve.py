@@ -59,7 +59,7 @@ def bind_socket(config: ServerConfig) -> socket.socket:
         _remove_stale_socket(config.uds)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.bind(config.uds)
-        os.chmod(config.uds, 0o666)  # noqa: S103 - the socket is reached by a local proxy
+        os.chmod(config.uds, 0o666)  # noqa: S103 - the socket is reached by a local proxy  # nosec B103
     else:
         family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -89,6 +89,9 @@ class Server:
         self.config = config
         self.state = ServerState(config.server_header)
         self.handler = native_handler(app)
+        policy = getattr(self.handler, "default_headers", None)
+        if policy is not None:
+            self.state.set_default_headers(policy)
         self.servers: list[asyncio.base_events.Server] = []
         self.exit_event: Optional[asyncio.Event] = None
         self.started = False
@@ -124,7 +127,8 @@ class Server:
             await self._shutdown()
         finally:
             try:
-                await asyncio.wait_for(lifespan.shutdown(), self.config.timeout_graceful_shutdown)
+                async with asyncio.timeout(self.config.timeout_graceful_shutdown):
+                    await lifespan.shutdown()
             except TimeoutError:
                 logger.error(
                     "Application shutdown hooks still running after %.1f s: exiting without them",

@@ -53,7 +53,7 @@ async def stream_response(conn: HttpConnection, cycle: RequestCycle, response: A
             -1 if chunked else (-2 if length is None else length),
             keep_alive,
             keep_alive and head.http_version == "1.0",
-            conn.state.common_headers,
+            conn.common_for(response.headers),
         )
         cycle.response_started = True
         cycle.status = response.status_code
@@ -125,9 +125,10 @@ async def send_file(conn: HttpConnection, cycle: RequestCycle, response: FileRes
     keep_alive = conn.keep_alive_for(cycle)
     try:
         plan = response.plan(head.method, Headers(raw=head.headers))
+        headers = response.head_headers(plan)
         data = encode_response_head(
-            plan.status, response.head_headers(plan), plan.length, keep_alive,
-            keep_alive and head.http_version == "1.0", conn.state.common_headers,
+            plan.status, headers, plan.length, keep_alive,
+            keep_alive and head.http_version == "1.0", conn.common_for(headers),
         )
         cycle.status = plan.status
         if head.method == "HEAD" or not plan.ranges:  # 304, 412, 416 and empty files have none

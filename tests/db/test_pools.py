@@ -9,6 +9,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import aiomysql.connection  # type: ignore[import-untyped]
+import aiosqlite
 import pytest
 
 from covet.db import Connection, ConnectionError, Database, InterfaceError, PoolTimeout
@@ -314,6 +316,142 @@ async def test_connections_past_max_lifetime_are_replaced(url: str) -> None:
         for _ in range(2):
             assert await db.fetch_val("SELECT 1") == 1
         await wait_for(lambda: db.pool_stats().connections_replaced >= 1)
+
+
+# -- Cancellation meeting the pool's own closing of connections -------------------------------
+# A cancellation that arrives just as the driver finishes closing (or opening) a connection must
+# not be lost: asyncio.wait_for on Python 3.11 drops it (CPython gh-86296), and a lost cancellation
+# of the pool's housekeeper made disconnect() wait forever. Each test has the driver call trigger
+# the cancellation right after it returns, before covet's code resumes: no timing involved. Our
+# pool closes SQLite and MySQL connections itself; psycopg_pool closes PostgreSQL's in its own
+# workers, which its close() stops with a message, not a cancellation.
+
+POOLED_BACKENDS = pytest.mark.parametrize("backend", ["sqlite", "mysql"], indirect=True)
+DRIVER_CLOSE = {"sqlite": "close", "mysql": "ensure_closed"}  # how each backend ends a connection
+
+
+def after_driver_close(
+    monkeypatch: pytest.MonkeyPatch, conn: Connection, backend: str, then: Callable[[], Any]
+) -> None:
+    """Call ``then()`` as soon as the driver has closed ``conn``, before its caller resumes."""
+    raw = conn.raw
+    close = getattr(raw, DRIVER_CLOSE[backend])
+
+    async def close_then() -> None:
+        await close()
+        then()
+
+    monkeypatch.setattr(raw, DRIVER_CLOSE[backend], close_then)
+
+
+async def hold_together(db: Database, n: int) -> list[Connection]:
+    """Check out ``n`` connections at the same time (the pool grows to n), then give them back."""
+    conns: list[Connection] = []
+    all_held = asyncio.Event()
+
+    async def hold() -> None:
+        async with db.connection() as conn:
+            conns.append(conn)
+            if len(conns) == n:
+                all_held.set()
+            await all_held.wait()
+
+    await asyncio.gather(*(hold() for _ in range(n)))
+    return conns
+
+
+async def expect_to_finish(disconnecting: asyncio.Task[None]) -> None:
+    done, _ = await asyncio.wait([disconnecting], timeout=10)
+    if not done:
+        disconnecting.cancel()  # cancels the housekeeper once more, so the test can end
+        pytest.fail("disconnect() hung: the pool's housekeeper lost its cancellation")
+
+
+@POOLED_BACKENDS
+async def test_disconnect_while_idle_connections_are_reaped_returns_and_closes_them_all(
+    url: str, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database(url, pool_min_size=1, pool_max_size=4, max_idle=1.0)
+    await db.connect()
+    conns = await hold_together(db, 4)
+    disconnecting: list[asyncio.Task[None]] = []
+
+    def disconnect_once() -> None:
+        if not disconnecting:
+            disconnecting.append(asyncio.get_running_loop().create_task(db.disconnect()))
+
+    for conn in conns:
+        after_driver_close(monkeypatch, conn, backend, disconnect_once)
+        conn.released_at -= 60  # idle far past max_idle: the reaper's next round closes three
+    await wait_for(lambda: bool(disconnecting))  # the reaper closed one and disconnect() began
+    await expect_to_finish(disconnecting[0])
+    assert not db.is_connected
+    assert all(conn._is_closed() for conn in conns)  # the reaped ones and the rest
+
+
+@pytest.mark.parametrize("server_backend", ["mysql"], indirect=True)
+async def test_disconnect_returns_even_if_the_driver_loses_the_cancellation_mid_refill(
+    server_backend: str, make_url: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiomysql connects with asyncio.wait_for: the pool's refill can lose the cancellation."""
+    db = Database(make_url(server_backend), pool_min_size=1, pool_max_size=1, max_idle=1.0)
+    await db.connect()
+    async with db.connection() as conn:
+        conn.raw.close()  # the connection died: discarded when given back, the reaper refills
+    disconnecting: list[asyncio.Task[None]] = []
+    writers: list[asyncio.StreamWriter] = []
+    open_socket = aiomysql.connection._open_connection  # what aiomysql wraps in wait_for
+
+    async def open_then_disconnect(*args: Any, **kwargs: Any) -> Any:
+        reader, writer = await open_socket(*args, **kwargs)
+        writers.append(writer)
+        if not disconnecting:
+            disconnecting.append(asyncio.get_running_loop().create_task(db.disconnect()))
+        return reader, writer
+
+    monkeypatch.setattr(aiomysql.connection, "_open_connection", open_then_disconnect)
+    await wait_for(lambda: bool(disconnecting))
+    await expect_to_finish(disconnecting[0])
+    assert not db.is_connected
+    assert all(writer.is_closing() for writer in writers)  # the refilled connection too
+
+
+@POOLED_BACKENDS
+async def test_a_task_cancelled_as_its_checkout_closes_an_expired_connection_is_cancelled(
+    url: str, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with Database(url, pool_min_size=1, pool_max_size=1, max_lifetime=60) as db:
+        async with db.connection() as conn:
+            pass
+        conn.created_at -= 120  # past max_lifetime: the next checkout closes it, opens another
+        query = asyncio.get_running_loop().create_task(db.fetch_val("SELECT 1"))
+        after_driver_close(monkeypatch, conn, backend, query.cancel)
+        with pytest.raises(asyncio.CancelledError):
+            await query
+        assert conn._is_closed()
+        stats = db.pool_stats()
+        assert stats.in_use == 0 and stats.waiting == 0 and stats.size <= 1
+        assert await db.fetch_val("SELECT 1") == 1
+
+
+async def test_a_task_cancelled_as_its_new_sqlite_connection_opens_is_cancelled(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with Database(sqlite_url, pool_min_size=0, pool_max_size=1) as db:
+        query = asyncio.get_running_loop().create_task(db.fetch_val("SELECT 1"))
+        connect = aiosqlite.Connection._connect
+
+        async def connect_then_cancel(aio: aiosqlite.Connection) -> aiosqlite.Connection:
+            opened = await connect(aio)
+            query.cancel()
+            return opened
+
+        monkeypatch.setattr(aiosqlite.Connection, "_connect", connect_then_cancel)
+        with pytest.raises(asyncio.CancelledError):
+            await query
+        monkeypatch.undo()
+        assert db.pool_stats().size == 0  # the connection it was opening is closed, not counted
+        assert await db.fetch_val("SELECT 1") == 1
 
 
 # -- SQLite: one writer, parallel readers ------------------------------------------------------

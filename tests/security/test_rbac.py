@@ -118,3 +118,18 @@ def test_roles_load_from_configuration_and_are_validated_at_once() -> None:
         RoleRegistry.from_mapping({"a": {"inherits": ["a"]}})
     with pytest.raises(RoleDefinitionError, match="unknown keys"):
         RoleRegistry.from_mapping({"a": {"perms": ["x"]}})
+
+
+def test_a_role_implies_every_role_it_inherits(roles: RoleRegistry) -> None:
+    assert roles.expand(["admin"]) == {"admin", "editor", "reader"}
+    assert roles.expand(["reader", "ghost"]) == {"reader", "ghost"}  # undefined: itself only
+    assert roles.has_role(User(["admin"]), "reader")
+    assert not roles.has_role(User(["reader"]), "editor")
+
+
+def test_expanding_roles_reports_a_cycle_rather_than_looping() -> None:
+    registry = RoleRegistry()
+    registry.define("a", inherits=["b"])
+    registry.define("b", inherits=["a"])
+    with pytest.raises(RoleDefinitionError, match="cycle"):
+        registry.expand(["a"])

@@ -128,7 +128,7 @@ class Connection(abc.ABC):
         fmt = self._backend.paramstyle == "format"
         target, names = self._copy_target(table, columns, schema, escape_percent=fmt)
         placeholders = ", ".join(["%s" if fmt else "?"] * len(columns))
-        sql = f"INSERT INTO {target} ({names}) VALUES ({placeholders})"  # noqa: S608 - quoted names
+        sql = f"INSERT INTO {target} ({names}) VALUES ({placeholders})"  # noqa: S608 - quoted names  # nosec B608
         rows = records if isinstance(records, Sequence) else list(records)
         if not rows:
             return 0
@@ -520,7 +520,10 @@ class Backend(abc.ABC):
             period = min(period, max(0.02, threshold / 4))
         if self.config.max_idle is not None:
             period = min(period, max(0.05, self.config.max_idle / 2))
-        while True:
+        # close() cancels this task and clears the flag: a driver that loses the cancellation
+        # mid-upkeep (aiomysql connects under asyncio.wait_for, which can on Python 3.11) must
+        # not leave close() waiting for this task forever.
+        while self._open:
             await asyncio.sleep(period)
             if threshold is not None:
                 self._report_leaks(threshold)

@@ -25,6 +25,7 @@ each one into a Python warning); run MySQL in a strict sql_mode, the default, to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Optional
@@ -272,10 +273,15 @@ class MySQLBackend(PooledBackend[MySQLConnection]):
         if conn._broken or conn._streaming():
             raw.close()
             return
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancellation that comes
+        # as the wrapped call finishes (CPython gh-86296), e.g. the pool closing while its
+        # housekeeper reaps this connection.
         try:
-            await asyncio.wait_for(raw.ensure_closed(), 1.0)
-        except Exception:  # noqa: BLE001 - a dead socket (or a timeout): just drop it
-            raw.close()
+            with contextlib.suppress(Exception):  # a dead socket or a timeout: dropped below
+                async with asyncio.timeout(1.0):
+                    await raw.ensure_closed()
+        finally:
+            raw.close()  # cancelled while saying goodbye too: the socket is closed either way
 
     async def _check(self, conn: MySQLConnection) -> None:
         await conn.raw.ping(reconnect=False)

@@ -135,10 +135,6 @@ def _end_in_thread(db: sqlite3.Connection, sql: str) -> None:
         db.execute("PRAGMA query_only = 0")
 
 
-async def _start(aio: aiosqlite.Connection) -> None:
-    await aio
-
-
 def _barrier() -> None:
     """Runs after whatever the thread was doing: waiting for it means the thread is free."""
 
@@ -390,7 +386,9 @@ class SQLiteBackend(PooledBackend[SQLiteConnection]):
         # it would be with any abrupt exit.
         aio._thread.daemon = True
         try:
-            await asyncio.wait_for(_start(aio), c.connect_timeout)
+            # Not wait_for, which on Python 3.11 can lose a cancellation (see MySQLBackend._disconnect).
+            async with asyncio.timeout(c.connect_timeout):
+                await aio
         except (sqlite3.Error, TimeoutError) as exc:
             # aiosqlite stops its thread on failure; let it finish while this loop still runs
             # (it reports back to the loop, and would find it closed).
@@ -443,7 +441,8 @@ class SQLiteBackend(PooledBackend[SQLiteConnection]):
         assert isinstance(conn, SQLiteConnection)
         conn._broken = True
         conn._db.interrupt()
-        await asyncio.wait_for(self._disconnect(conn), 5.0)
+        async with asyncio.timeout(5.0):
+            await self._disconnect(conn)
 
 
 

@@ -78,7 +78,7 @@ class Join(_k.JoinNode):
 def _from_item(item: object) -> Node:
     if isinstance(item, (_k.FromNode, _k.JoinNode)):
         return item
-    raise TypeError(f"cannot select FROM {item!r}: expected a Table, an alias, a subquery or a join")
+    raise TypeError(f"{item!r} cannot be used in FROM: expected a Table, an alias, a subquery or a join")
 
 
 def _count(value: object, what: str) -> int:
