@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import os
 import platform
 import statistics
@@ -37,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.harness import in_turn, write_results  # noqa: E402
 from covet.db import Database  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "db_engine.json"
@@ -145,7 +145,7 @@ async def bench_fetch(backend: str, url: str, rows: int, rounds: int) -> dict[st
                 await fn()
         times: dict[str, list[float]] = {name: [] for name in forms}
         for i in range(rounds):
-            for name in rotate(list(forms), i):  # rotate who goes first
+            for name in in_turn(list(forms), i):  # rotate who goes first
                 times[name].append(await timed(forms[name]))
         ratios = {name: median_ratio(times[name], times["raw"]) for name in ("records", "tuples")}
         return {
@@ -163,10 +163,6 @@ async def bench_fetch(backend: str, url: str, rows: int, rounds: int) -> dict[st
 # -- Prepared statements ------------------------------------------------------------------------
 
 POINT = f"SELECT id, name, score, flag, n FROM {TABLE} WHERE id = {{ph}}"
-
-
-def rotate(names: list[str], i: int) -> list[str]:
-    return names[i % len(names):] + names[: i % len(names)]
 
 
 def median_ratio(times: list[float], baseline: list[float]) -> float:
@@ -203,7 +199,7 @@ async def bench_prepared(backend: str, url: str, lookups: int, rounds: int) -> d
             await lookups_on(db)  # warm up (and prepare)
         times: dict[str, list[float]] = {name: [] for name in dbs}
         for i in range(rounds):
-            for name in rotate(list(dbs), i):
+            for name in in_turn(list(dbs), i):
                 times[name].append(await timed(lambda db=dbs[name]: lookups_on(db)))
     finally:
         await dbs["unprepared"].execute(f"DROP TABLE IF EXISTS {TABLE}")
@@ -244,7 +240,7 @@ async def bench_bulk(backend: str, url: str, rows: int, rounds: int) -> dict[str
         times: dict[str, list[float]] = {name: [] for name in forms}
         try:
             for i in range(rounds):
-                for name in rotate(list(forms), i):
+                for name in in_turn(list(forms), i):
                     await fresh()
                     times[name].append(await timed(forms[name]))
         finally:
@@ -426,9 +422,7 @@ def main(argv: list[str]) -> int:
         report = uvloop.run(run(args))
     else:
         report = asyncio.run(run(args))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwritten: {args.output}")
+    write_results(args.output, report)
     return 0
 
 

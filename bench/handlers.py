@@ -1,8 +1,9 @@
 """What a typed handler costs next to a plain one: dispatch + call + convert, in one process.
 
 Every case answers ``GET /items/42?q=hello`` and is run the way CovetPy's server runs a native
-handler: a fresh ``Request``, ``app.dispatch(request)``, the coroutine driven to its end without
-an event loop (none of them suspends), then ``app.convert`` when it returned no Response.
+handler: a fresh ``Request``, the ``dispatch`` of what ``app.__covet_handler__()`` returns, the
+coroutine driven to its end without an event loop (none of them suspends), then ``convert`` when
+it returned no Response.
 
 * ``plain``: ``async def h(request)`` reading the path and query parameters by hand;
 * ``plain -> JSONResponse``: the same building its response itself (no ``app.convert``);
@@ -23,16 +24,15 @@ import argparse
 import gc
 import statistics
 import sys
-import timeit
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
 
-from bench.speedups_compare import number_for
+from bench.harness import add_timing_options, time_in_turns
+from bench.native import native_call
 from covet import Covet, JSONResponse, Request
-from covet._speedups.messages import BaseResponse
 from covet.asgi import request_from_scope
 from covet.dependencies import Depends
 from covet.params import Header
@@ -84,23 +84,7 @@ def build_apps() -> dict[str, Covet]:
 
 def request_for(app: Covet) -> Callable[[], Any]:
     """One request through ``app`` as CovetPy's server runs it; returns the response."""
-    app.__covet_handler__()
-    dispatch, convert = app.dispatch, app.convert
-
-    def run() -> Any:
-        request = request_from_scope(app, SCOPE, None)
-        outcome = dispatch(request)
-        if isinstance(outcome, BaseResponse):
-            return outcome
-        try:
-            outcome.send(None)
-        except StopIteration as done:
-            value = done.value
-        else:
-            raise RuntimeError("a benchmark handler suspended")
-        return value if isinstance(value, BaseResponse) else convert(request, value)
-
-    return run
+    return native_call(app.__covet_handler__(), lambda: request_from_scope(app, SCOPE, None))
 
 
 def check_tfb_handlers_are_plain() -> None:
@@ -114,8 +98,7 @@ def check_tfb_handlers_are_plain() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.handlers", description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=9, help="timed repeats per case (9)")
-    parser.add_argument("--min-time", type=float, default=0.1, help="seconds per repeat (0.1)")
+    add_timing_options(parser, repeat=9, min_time=0.1)
     args = parser.parse_args(argv)
 
     check_tfb_handlers_are_plain()
@@ -126,17 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         if body != expected.get(label, expected["plain"]):  # a fast wrong answer measures nothing
             raise SystemExit(f"{label} answered {body!r}")
     gc.collect()
-    numbers = {label: number_for(run, args.min_time) for label, run in runs.items()}
-    times: dict[str, list[float]] = {label: [] for label in runs}
-    labels = list(runs)
-    for i in range(args.repeat):
-        for label in labels[i % len(labels) :] + labels[: i % len(labels)]:
-            number = numbers[label]
-            times[label].append(timeit.Timer(runs[label]).timeit(number) / number * 1e6)
-    median = {label: statistics.median(values) for label, values in times.items()}
+    times = time_in_turns(runs, args.repeat, args.min_time)
+    median = {label: statistics.median(values) * 1e6 for label, values in times.items()}
     print(f"handlers: median µs per request (dispatch + call + convert) over {args.repeat} repeats")
     print(f"  {'case':<22} {'µs':>8} {'vs plain':>9}")
-    for label in labels:
+    for label in runs:
         print(f"  {label:<22} {median[label]:>8.2f} {median[label] / median['plain']:>8.2f}×")
     return 0
 

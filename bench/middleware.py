@@ -27,10 +27,11 @@ import argparse
 import asyncio
 import statistics
 import sys
-import timeit
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from bench.harness import add_timing_options, time_in_turns
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_PLAIN_RATIO = 1.05
@@ -38,9 +39,9 @@ ASGI_BATCH = 100
 
 
 def build_cases() -> dict[str, Callable[[], Any]]:
+    from bench.native import Connection, native_call
     from covet import Covet, PlainTextResponse
     from covet._speedups.http11 import RequestHead
-    from covet._speedups.messages import BaseResponse
     from covet._speedups.router import Dispatcher
     from covet.middleware import BaseHTTPMiddleware, Middleware
     from covet.middleware.cors import CORSMiddleware
@@ -70,13 +71,6 @@ def build_cases() -> dict[str, Callable[[], Any]]:
 
         return app
 
-    class Connection:
-        app = None
-        scheme = "http"
-        client = ("127.0.0.1", 50000)
-        server = ("127.0.0.1", 8000)
-        root_path = ""
-
     class Source:
         async def read_body(self) -> bytes:
             return b""
@@ -95,22 +89,7 @@ def build_cases() -> dict[str, Callable[[], Any]]:
     conn, source = Connection(), Source()
 
     def native(handler: Any) -> Callable[[], Any]:
-        dispatch, convert = handler.dispatch, handler.convert
-
-        def run() -> Any:
-            request = Request(head, conn, source)
-            outcome = dispatch(request)
-            if isinstance(outcome, BaseResponse):
-                return outcome
-            try:
-                outcome.send(None)
-            except StopIteration as stop:
-                value = stop.value
-            else:
-                raise RuntimeError("the handler suspended; this benchmark times handlers that do not")
-            return value if isinstance(value, BaseResponse) else convert(request, value)
-
-        return run
+        return native_call(handler, lambda: Request(head, conn, source))
 
     plain = make_app()
 
@@ -164,31 +143,16 @@ def build_cases() -> dict[str, Callable[[], Any]]:
     return cases
 
 
-def time_cases(cases: dict[str, Callable[[], Any]], repeat: int, min_time: float) -> dict[str, list[float]]:
-    """µs per request of each case, ``repeat`` times, the cases taking turns to go first."""
-    from bench.speedups_compare import number_for
-
-    timers = {label: timeit.Timer(run) for label, run in cases.items()}
-    numbers = {label: number_for(run, min_time) for label, run in cases.items()}
-    times: dict[str, list[float]] = {label: [] for label in cases}
-    labels = list(cases)
-    for i in range(repeat):
-        for label in labels[i % len(labels) :] + labels[: i % len(labels)]:
-            requests = numbers[label] * (ASGI_BATCH if label == "ASGI layer" else 1)
-            times[label].append(timers[label].timeit(numbers[label]) / requests * 1e6)
-    return times
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.middleware", description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=9, help="timed repeats per case (9)")
-    parser.add_argument("--min-time", type=float, default=0.1, help="seconds per repeat (0.1)")
+    add_timing_options(parser, repeat=9, min_time=0.1)
     parser.add_argument("--no-fail", action="store_true", help="exit 0 even when the plain app is slower")
     args = parser.parse_args(argv)
 
     from covet import speedups_enabled
 
-    times = time_cases(build_cases(), args.repeat, args.min_time)
+    batches = {"ASGI layer": ASGI_BATCH}
+    times = time_in_turns(build_cases(), args.repeat, args.min_time, operations_per_call=batches)
     base = times["baseline"]
     print(f"middleware stack, GET /plaintext natively (speedups {'on' if speedups_enabled() else 'off'}):")
     print(f"  {'case':<26} {'µs/request':>10} {'× baseline':>11}")
@@ -196,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, values in times.items():
         # The median of each repeat's ratio: a case and the baseline ran moments apart.
         ratios[label] = statistics.median([v / b for v, b in zip(values, base, strict=True)])
-        print(f"  {label:<26} {statistics.median(values):>10.3f} {ratios[label]:>10.2f}×")
+        print(f"  {label:<26} {statistics.median(values) * 1e6:>10.3f} {ratios[label]:>10.2f}×")
     if ratios["no middleware"] > MAX_PLAIN_RATIO:
         print(f"  the plain app is above {MAX_PLAIN_RATIO}× the baseline")
         return 0 if args.no_fail else 1

@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.harness import in_turn, write_results  # noqa: E402
 from bench.orm_peers import AUTHOR, BOOK, BULK, CovetSuite, SQLAlchemySuite, Suite, TortoiseSuite  # noqa: E402
 from covet.db import Database  # noqa: E402
 
@@ -211,8 +212,7 @@ async def _rounds(
         await raw.load_all()
     for i in range(rounds):
         for op in OPERATIONS:
-            order = suites[i % len(suites) :] + suites[: i % len(suites)]
-            for suite in order:
+            for suite in in_turn(suites, i):
                 times[op][suite.name].append(await timed(operation(suite, op, bulk_rows)))
                 if op == "bulk_insert_10000":
                     await admin.execute(f"DELETE FROM {BULK}")
@@ -330,9 +330,7 @@ def main(argv: list[str]) -> int:
         import uvloop
 
         report = uvloop.run(run(args))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(f"\nwritten: {args.output}")
+    write_results(args.output, report)
     missed = [p for b in report["backends"].values() for p in b.get("missed", [])]
     if missed and not args.quiet_exit and os.environ.get("COVET_BENCH_NO_FAIL", "") not in ("1", "true"):
         return 1

@@ -2,9 +2,10 @@
 
 A browser-like head (10 headers, a cookie, a query string) is parsed once; each case builds a
 ``covet.Request`` from it and reads some accessors, timed with the thread's CPU clock, median of
-the repeats. The plain build is the baseline: a handler that reads nothing pays only that.
+the repeats, the cases taking turns. The plain build is the baseline: a handler that reads
+nothing pays only that. Report only: no target.
 
-Run: ``python -m bench.request_accessors [--repeat 9] [--number 100000]``.
+Run: ``python -m bench.request_accessors [--repeat 9] [--min-time 0.05]``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import argparse
 import statistics
 import sys
 import time
-import timeit
 from collections.abc import Callable
 from typing import Any
 
+from bench.harness import add_timing_options, time_in_turns
+from bench.native import Connection
 from covet._speedups.http11 import RequestReader
 from covet.requests import Request
 
@@ -29,19 +31,11 @@ HEAD = (
 )
 
 
-class Conn:
-    app = None
-    scheme = "http"
-    client = ("127.0.0.1", 50000)
-    server = ("127.0.0.1", 8000)
-    root_path = ""
-
-
 def cases() -> dict[str, Callable[[], Any]]:
     reader = RequestReader(8192, 32768, 100, 1 << 24)
     reader.feed(HEAD)
     head = reader.ready.pop()
-    conn = Conn()
+    conn = Connection()
 
     def build() -> Any:
         return Request(head, conn, None)
@@ -69,22 +63,18 @@ def cases() -> dict[str, Callable[[], Any]]:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.request_accessors", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--repeat", type=int, default=9)
-    parser.add_argument("--number", type=int, default=100_000)
+    add_timing_options(parser, repeat=9, min_time=0.05)
     args = parser.parse_args(argv)
-    results: dict[str, list[float]] = {name: [] for name in cases()}
-    table = cases()
-    for _ in range(args.repeat):
-        for name, case in table.items():  # taking turns: drift hits every case alike
-            seconds = timeit.Timer(case, timer=time.thread_time).timeit(args.number)
-            results[name].append(seconds / args.number * 1e9)
+    results = time_in_turns(cases(), args.repeat, args.min_time, clock=time.thread_time)
     base = statistics.median(results["build only"])
-    print(f"{'case':<24} {'ns':>8} {'x build':>8}")
+    print(f"Request accessors: median ns per request over {args.repeat} repeats (thread CPU time)")
+    print(f"  {'case':<24} {'ns':>8} {'x build':>8}")
     for name, samples in results.items():
-        ns = statistics.median(samples)
-        print(f"{name:<24} {ns:>8.0f} {ns / base:>8.2f}")
+        seconds = statistics.median(samples)
+        print(f"  {name:<24} {seconds * 1e9:>8.0f} {seconds / base:>8.2f}")
     return 0
 
 

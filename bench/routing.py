@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
-import json
-import os
 import platform
 import statistics
 import sys
@@ -36,6 +34,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from bench.harness import add_timing_options, in_turn, number_for, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "routing.json"
@@ -160,17 +160,13 @@ def per_lookup_ns(
     timers = {
         label: {size: timeit.Timer(run) for size, run in sizes.items()} for label, sizes in runs.items()
     }
-    numbers: dict[str, dict[int, int]] = {label: {} for label in runs}
-    for label, sizes in timers.items():
-        for size, timer in sizes.items():
-            number = 1
-            while (elapsed := timer.timeit(number)) < min_time:
-                number = max(number * 2, int(number * min_time / max(elapsed, 1e-9) * 1.2))
-            numbers[label][size] = number
+    numbers = {
+        label: {size: number_for(run, min_time) for size, run in sizes.items()}
+        for label, sizes in runs.items()
+    }
     times: dict[str, dict[int, list[float]]] = {label: {size: [] for size in SIZES} for label in runs}
-    labels = list(runs)
     for i in range(repeat):
-        for label in labels[i % len(labels) :] + labels[: i % len(labels)]:
+        for label in in_turn(list(runs), i):
             for size in SIZES if i % 2 == 0 else SIZES[::-1]:
                 number = numbers[label][size]
                 times[label][size].append(timers[label][size].timeit(number) / number / LOOKUPS * 1e9)
@@ -212,8 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     from covet import _speedups
 
     parser = argparse.ArgumentParser(prog="python -m bench.routing", description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=9, help="timed repeats per implementation and size (9)")
-    parser.add_argument("--min-time", type=float, default=0.05, help="seconds per repeat (0.05)")
+    add_timing_options(parser, repeat=9, min_time=0.05)
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="JSON results (bench/results/routing.json)"
     )
@@ -290,11 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         "elapsed_s": round(time.monotonic() - started, 1),
         "results": rows,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_name(args.output.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, args.output)
-    print(f"wrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
+    write_results(args.output, data)
     return 1 if failed and not args.no_fail else 0
 
 

@@ -15,7 +15,6 @@ import argparse
 import dataclasses
 import gc
 import importlib
-import json
 import logging
 import math
 import os
@@ -27,6 +26,8 @@ import timeit
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional
+
+from bench.harness import add_timing_options, number_for, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "speedups.json"
@@ -49,16 +50,6 @@ class Timing:
         if self.interpreted_us and self.compiled_us:
             return self.interpreted_us / self.compiled_us
         return None
-
-
-def number_for(run: Callable[[], Any], min_time: float) -> int:
-    """How many calls make one repeat last at least ``min_time`` seconds."""
-    number = 1
-    while True:
-        elapsed = timeit.Timer(run).timeit(number)
-        if elapsed >= min_time:
-            return number
-        number = max(number * 2, int(number * min_time / max(elapsed, 1e-9) * 1.2))
 
 
 def time_pair(
@@ -193,10 +184,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument(
         "--modules", help=f"comma-separated kernels (default: all of {', '.join(COMPILED_MODULES)})"
     )
-    parser.add_argument("--repeat", type=int, default=7, help="timed repeats per form and case (7)")
-    parser.add_argument(
-        "--min-time", type=float, default=0.05, help="seconds per repeat of the faster form (0.05)"
-    )
+    add_timing_options(parser, repeat=7, min_time=0.05)
     parser.add_argument("--cpu", type=int, help="pin this process to one core")
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="JSON results (bench/results/speedups.json)"
@@ -222,11 +210,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "elapsed_s": round(time.monotonic() - started, 1),
         "timings": [{**dataclasses.asdict(t), "speedup": t.speedup} for t in timings],
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_name(args.output.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    os.replace(tmp, args.output)
-    print(f"wrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
+    write_results(args.output, data)
     mismatches = [t for t in timings if "MISMATCH" in t.note]
     return 1 if mismatches else 0
 

@@ -24,13 +24,12 @@ import os
 import statistics
 import subprocess
 import sys
-import timeit
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Optional
 
-from bench.speedups_compare import number_for
+from bench.harness import add_timing_options, time_in_turns, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -167,14 +166,8 @@ def measure(
     case_names = list(next(iter(libraries.values())))
     for case in case_names:
         runs = {name: cases[case] for name, cases in libraries.items()}
-        numbers = {name: number_for(run, min_time) for name, run in runs.items()}
-        times: dict[str, list[float]] = {name: [] for name in runs}
-        order = list(runs)
         gc.collect()
-        for round_ in range(repeat):
-            for name in order if round_ % 2 == 0 else reversed(order):
-                times[name].append(timeit.Timer(runs[name]).timeit(numbers[name]) / numbers[name])
-        for name, samples in times.items():
+        for name, samples in time_in_turns(runs, repeat, min_time).items():
             results[name][case] = statistics.median(samples) * 1e6
     return results
 
@@ -222,8 +215,7 @@ def sqlcompile_cases(module: ModuleType) -> list[Any]:
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.sql_compile", description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=9, help="timed repeats per library and case (9)")
-    parser.add_argument("--min-time", type=float, default=0.05, help="seconds per repeat (0.05)")
+    add_timing_options(parser, repeat=9, min_time=0.05)
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--only-covet", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -267,17 +259,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             f"{'' if target is None else f'<{target:g}':>7} {verdict}"
         )
     if args.json:
-        Path(args.json).write_text(
-            json.dumps(
-                {
-                    "covet_compiled": results["covet"],
-                    "covet_interpreted": interpreted,
-                    "sqlalchemy": results["sqlalchemy"],
-                },
-                indent=2,
-            )
-            + "\n"
-        )
+        data = {"covet_compiled": results["covet"], "covet_interpreted": interpreted}
+        write_results(Path(args.json), {**data, "sqlalchemy": results["sqlalchemy"]})
     return 0
 
 

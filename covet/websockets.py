@@ -248,6 +248,7 @@ class WebSocket:
             pass
 
     async def iter_bytes(self) -> AsyncIterator[bytes]:
+        """Each binary message until the client disconnects."""
         try:
             while True:
                 yield await self.receive_bytes()
@@ -255,6 +256,7 @@ class WebSocket:
             pass
 
     async def iter_json(self) -> AsyncIterator[Any]:
+        """Each message (text or binary) decoded as JSON, until the client disconnects."""
         try:
             while True:
                 yield await self.receive_json()

@@ -1,18 +1,27 @@
-"""Fixtures that run an app on CovetPy's server (the native path) and in process through ASGI.
+"""Fixtures that serve an app each way the app layer must behave the same: on CovetPy's server over
+real sockets (the native path) and in process through ASGI (``covet.testing``), uvicorn too.
 
-``serve(app)`` yields an httpx client; a test using the fixture runs once per way of serving,
-because the app layer must behave the same on each (``serve_anywhere`` adds uvicorn).
-``serve(app, https=True)`` serves over TLS (a trustme certificate) or gives the ASGI scope the
-``https`` scheme; ``raise_server_exceptions=False`` makes the in-process client show the 500
-instead of raising. The clients do not follow redirects, so tests see them. Loaded for every
-test by ``pytest_plugins`` in tests/conftest.py.
+``serve(app)`` opens a client to ``app``: ``with serve(app) as client`` gives an ``httpx.Client``,
+``async with serve(app) as client`` an ``httpx.AsyncClient``. A test using the ``serve`` fixture runs
+once per way of serving; ``serve_anywhere`` adds uvicorn. ``serve(app, https=True)`` serves over TLS
+(a trustme certificate) or gives the ASGI scope the ``https`` scheme. In process, an exception that
+escapes the app is raised in the test unless ``raise_server_exceptions=False``; then it is logged to
+``covet.error`` as CovetPy's server logs its own, so a test may look for it either way. The clients
+do not follow redirects, so tests see them.
+
+``server`` is CovetPy's server running the module's app, for raw-socket tests; ``client`` is
+``async with serve(app, raise_server_exceptions=False)`` for the test module's ``app``
+(a module attribute, or an ``app`` fixture the module defines): a failing handler is a logged 500
+whichever way the app is served. Loaded for every test by ``pytest_plugins`` in tests/conftest.py.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,58 +29,151 @@ import httpx
 import pytest
 import trustme
 
-from covet.testing import TestClient
-from tests.servers import running_server, uvicorn_serving
+from covet.testing import AsyncTestClient, TestClient
+from tests.servers import RunningServer, running_server, uvicorn_serving
 
-Serve = Callable[..., contextlib.AbstractContextManager[httpx.Client]]
+
+@dataclass(frozen=True)
+class TLSFiles:
+    """A server certificate for 127.0.0.1 and its key, and a client context that trusts it."""
+
+    certfile: str
+    keyfile: str
+    client_context: ssl.SSLContext
+
+    @property
+    def server_options(self) -> dict[str, str]:
+        """The ``running_server`` / uvicorn options that serve HTTPS with this certificate."""
+        return {"ssl_certfile": self.certfile, "ssl_keyfile": self.keyfile}
 
 
 @pytest.fixture(scope="session")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, ssl.SSLContext]:
-    """A server certificate for 127.0.0.1, its key, and a client context trusting it."""
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1", "localhost")
     where: Path = tmp_path_factory.mktemp("tls")
     certfile, keyfile = where / "cert.pem", where / "key.pem"
     cert.private_key_and_cert_chain_pem.write_to_path(str(certfile))
     cert.private_key_pem.write_to_path(str(keyfile))
-    client = ssl.create_default_context()
-    ca.configure_trust(client)
-    return str(certfile), str(keyfile), client
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+    return TLSFiles(str(certfile), str(keyfile), client_context)
 
 
-def _serving(mode: str, tls_files: tuple[str, str, ssl.SSLContext]) -> Serve:
-    @contextlib.contextmanager
-    def serving(
-        app: Any, https: bool = False, raise_server_exceptions: bool = True
-    ) -> Iterator[httpx.Client]:
-        certfile, keyfile, client_tls = tls_files
-        if mode == "covet":
-            options = {"ssl_certfile": certfile, "ssl_keyfile": keyfile} if https else {}
-            with running_server(app, **options) as server, httpx.Client(
-                base_url=server.url, verify=client_tls
-            ) as client:
-                yield client
-        elif mode == "uvicorn":
-            options = {"ssl_certfile": certfile, "ssl_keyfile": keyfile} if https else {}
-            with uvicorn_serving(app, **options) as url, httpx.Client(
-                base_url=url.replace("http:", "https:") if https else url, verify=client_tls
-            ) as client:
-                yield client
-        else:
-            base_url = "https://testserver" if https else "http://testserver"
-            options = {"base_url": base_url, "raise_server_exceptions": raise_server_exceptions}
-            with TestClient(app, follow_redirects=False, **options) as client:
-                yield client
+class Served:
+    """One app served one way until the block ends; ``with`` or ``async with`` picks the client."""
 
-    return serving
+    def __init__(self, way: str, app: Any, tls: TLSFiles, https: bool, raise_server_exceptions: bool) -> None:
+        self.way = way
+        self.app = app
+        self.tls = tls
+        self.https = https
+        self.raise_server_exceptions = raise_server_exceptions
+        self.stack = contextlib.ExitStack()
+        self.async_stack = contextlib.AsyncExitStack()
+
+    def _server_url(self) -> str:
+        """Start the server this way of serving runs on (it stops with ``self.stack``)."""
+        options = self.tls.server_options if self.https else {}
+        if self.way == "covet":
+            return str(self.stack.enter_context(running_server(self.app, **options)).url)
+        return str(self.stack.enter_context(uvicorn_serving(self.app, **options)))
+
+    def _in_process_options(self) -> dict[str, Any]:
+        return {
+            "base_url": "https://testserver" if self.https else "http://testserver",
+            "raise_server_exceptions": self.raise_server_exceptions,
+            "follow_redirects": False,
+        }
+
+    def _client(self) -> httpx.Client:
+        if self.way == "asgi":
+            return TestClient(_logging_server(self.app), **self._in_process_options())
+        return httpx.Client(base_url=self._server_url(), verify=self.tls.client_context)
+
+    def _async_client(self) -> httpx.AsyncClient:
+        if self.way == "asgi":
+            return AsyncTestClient(_logging_server(self.app), **self._in_process_options())
+        return httpx.AsyncClient(base_url=self._server_url(), verify=self.tls.client_context)
+
+    def __enter__(self) -> httpx.Client:
+        try:
+            return self.stack.enter_context(self._client())
+        except BaseException:
+            self.stack.close()
+            raise
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stack.__exit__(*exc_info)
+
+    async def __aenter__(self) -> httpx.AsyncClient:
+        try:
+            return await self.async_stack.enter_async_context(self._async_client())
+        except BaseException:
+            self.stack.close()
+            raise
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        try:
+            await self.async_stack.__aexit__(*exc_info)
+        finally:
+            self.stack.__exit__(*exc_info)
+
+
+def _logging_server(app: Any) -> Any:
+    """``app`` as an ASGI server runs it: what the app re-raises after its 500 (as Starlette apps
+    do) is logged to ``covet.error``, where CovetPy's own server logs it."""
+
+    async def serve(scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await app(scope, receive, send)
+        except Exception:
+            logging.getLogger("covet.error").exception("Exception in ASGI application")
+            raise
+
+    return serve
+
+
+Serve = Callable[..., Served]
+
+
+def _serving(way: str, tls: TLSFiles) -> Serve:
+    def serve(app: Any, *, https: bool = False, raise_server_exceptions: bool = True) -> Served:
+        return Served(way, app, tls, https, raise_server_exceptions)
+
+    return serve
 
 
 @pytest.fixture(params=["covet", "asgi"])
-def serve(request: pytest.FixtureRequest, tls_files: tuple[str, str, ssl.SSLContext]) -> Serve:
+def serve(request: pytest.FixtureRequest, tls_files: TLSFiles) -> Serve:
     return _serving(request.param, tls_files)
 
 
 @pytest.fixture(params=["covet", "asgi", "uvicorn"])
-def serve_anywhere(request: pytest.FixtureRequest, tls_files: tuple[str, str, ssl.SSLContext]) -> Serve:
+def serve_anywhere(request: pytest.FixtureRequest, tls_files: TLSFiles) -> Serve:
     return _serving(request.param, tls_files)
+
+
+@pytest.fixture(scope="module")
+def app(request: pytest.FixtureRequest) -> Any:
+    """The test module's ``app``; a module whose app needs fixtures defines an ``app`` fixture."""
+    try:
+        return request.module.app
+    except AttributeError:
+        raise pytest.UsageError(
+            f"{request.module.__name__} uses the client fixture but has no module-level app: "
+            "define `app` there, or an `app` fixture"
+        ) from None
+
+
+@pytest.fixture(scope="module")
+def server(app: Any) -> Iterator[RunningServer]:
+    """CovetPy's server running the module's ``app``, for tests that speak raw HTTP to it."""
+    with running_server(app) as running:
+        yield running
+
+
+@pytest.fixture
+async def client(serve: Serve, app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(app, raise_server_exceptions=False) as http:
+        yield http

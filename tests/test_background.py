@@ -6,15 +6,15 @@ import threading
 from collections.abc import Iterator
 from typing import Annotated
 
+import httpx
 import pytest
 
 from covet import Covet, JSONResponse
 from covet.background import BackgroundTasks
 from covet.dependencies import Depends
-from tests.app_clients import app_client, transports
+from tests.servers import running_server
 
 app = Covet()
-client = transports()
 
 done: list[str] = []
 finished = threading.Event()
@@ -97,13 +97,14 @@ async def test_tasks_run_in_order_after_the_response(client):
 
 
 async def test_the_response_does_not_wait_for_the_tasks():
-    # CovetPy's server only: httpx's ASGI transport returns once the whole app call is over.
-    async with app_client(app, "covet-server") as http:
-        reply = await http.post("/slow")
-        assert reply.json() == {"sent": True}
-        assert done == []  # the task is still waiting: the client has its answer anyway
-        release.set()
-        await wait_finished()
+    # CovetPy's server only: in process, a request ends with the app call (as in Starlette's TestClient).
+    with running_server(app) as server:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            reply = await http.post("/slow")
+            assert reply.json() == {"sent": True}
+            assert done == []  # the task is still waiting: the client has its answer anyway
+            release.set()
+            await wait_finished()
     assert done == ["released"]
 
 

@@ -15,11 +15,11 @@ from covet.db import Database
 from covet.dependencies import Depends
 from covet.params import Header, Query
 from covet.routing import Router
+from covet.testing import AsyncTestClient
 from covet.validation import missing as missing_error
-from tests.app_clients import app_client, transports
+from tests.waiting import wait_for
 
 app = Covet()
-client = transports()
 
 events: list[str] = []
 cleaned = threading.Event()
@@ -214,7 +214,7 @@ async def test_overrides_replace_a_dependency_for_tests(client):
     assert (await client.get("/me", headers={"x-user": "ada"})).json() == {"user": "ada", "page_size": 10}
 
 
-async def test_an_included_router_resolves_dependencies_the_same_way(client):
+async def test_an_included_router_resolves_dependencies_the_same_way(serve):
     router = Router()
 
     @router.get("/who")
@@ -223,7 +223,7 @@ async def test_an_included_router_resolves_dependencies_the_same_way(client):
 
     sub = Covet()
     sub.include_router(router, prefix="/v1")
-    async with app_client(sub, "asgi") as http:
+    async with serve(sub) as http:
         assert (await http.get("/v1/who", headers={"x-user": "eve"})).json() == {"user": "eve"}
 
 
@@ -254,7 +254,7 @@ async def test_a_transaction_dependency_commits_after_success_and_rolls_back_on_
         return {"added": name}
 
     try:
-        async with app_client(shop, "asgi") as http:
+        async with AsyncTestClient(shop) as http:  # in process: the database lives on this loop
             assert (await http.post("/names/kept")).status_code == 200
             await asyncio.wait_for(committed.wait(), 5)
             committed.clear()
@@ -295,10 +295,7 @@ async def test_a_failing_cleanup_is_logged_after_the_response(client, caplog):
     with caplog.at_level(logging.ERROR, logger="covet.error"):
         assert (await client.get("/broken-cleanup")).json() == {"value": "value"}
         assert await asyncio.to_thread(cleaned.wait, 5)
-        for _ in range(50):
-            if "cleanup failed" in caplog.text:
-                break
-            await asyncio.sleep(0.02)
+        await wait_for(lambda: "cleanup failed" in caplog.text)
     assert "Exception in dependency cleanup" in caplog.text and "cleanup failed" in caplog.text
 
 

@@ -11,10 +11,8 @@ import msgspec
 from covet import Covet, HTMLResponse
 from covet.db.records import record_class
 from covet.routing import Router
-from tests.app_clients import transports
 
 app = Covet()
-client = transports()
 
 
 class User(msgspec.Struct):

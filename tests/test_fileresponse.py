@@ -10,9 +10,7 @@ import pytest
 from covet import Covet, Request
 from covet.fileresponse import FileResponse, content_disposition, parse_ranges
 from covet.server import streaming
-from tests.clients import CLIENT_KINDS, http_client
 from tests.servers import exchange, running_server
-from tests.tls import tls_files
 
 SMALL = b"0123456789abcdefghijklmnopqrstuvwxyz"
 LARGE = os.urandom(3 * 1024 * 1024 + 17)  # past SMALL_FILE: sent with os.sendfile
@@ -50,16 +48,6 @@ def app(files):
     return app
 
 
-@pytest.fixture(scope="module")
-def server(app):
-    with running_server(app) as srv:
-        yield srv
-
-
-@pytest.fixture(params=CLIENT_KINDS)
-async def client(request, server, app):
-    async with http_client(request.param, app, server) as http:
-        yield http
 
 
 async def test_a_file_is_sent_whole_with_its_validators(client, files):
@@ -246,9 +234,10 @@ def test_the_server_sends_large_files_with_sendfile(server, monkeypatch):
     assert sum(calls) >= len(LARGE)
 
 
-def test_over_tls_the_file_is_sent_in_chunks(app, tmp_path):
-    options, context = tls_files(tmp_path)
-    with running_server(app, **options) as srv, httpx.Client(base_url=srv.url, verify=context) as http:
+def test_over_tls_the_file_is_sent_in_chunks(app, tls_files):
+    with running_server(app, **tls_files.server_options) as srv, httpx.Client(
+        base_url=srv.url, verify=tls_files.client_context
+    ) as http:
         assert http.get("/files/large.bin").content == LARGE
         ranged = http.get("/files/large.bin", headers={"range": "bytes=5-9,100-104"})
         assert ranged.status_code == 206 and b"\r\n\r\n" + LARGE[5:10] in ranged.content

@@ -9,7 +9,6 @@ import pytest
 from covet import Covet, Request
 from covet.datastructures import UploadFile
 from covet.forms import SPOOL_MAX_SIZE
-from tests.clients import CLIENT_KINDS, http_client
 from tests.servers import exchange, running_server
 
 app = Covet()
@@ -58,16 +57,6 @@ async def body_then_form(request: Request) -> dict:
     return {"raw": raw.decode(), "form": dict(parsed), "again": (await request.form()) is parsed}
 
 
-@pytest.fixture(scope="module")
-def server():
-    with running_server(app) as srv:
-        yield srv
-
-
-@pytest.fixture(params=CLIENT_KINDS)
-async def client(request, server):
-    async with http_client(request.param, app, server) as http:
-        yield http
 
 
 async def test_urlencoded_form_keeps_repeated_fields_and_decodes_utf8(client):

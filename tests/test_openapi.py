@@ -17,11 +17,9 @@ from covet.datastructures import UploadFile
 from covet.dependencies import Depends
 from covet.params import Body, Cookie, Form, Header, Query
 from covet.routing import RouteConflict, Router
-from tests.app_clients import transports
 from tests.servers import running_server
 
 app = Covet(title="Shop", version="2.1.0", description="Things to buy")
-client = transports()
 
 
 class Item(msgspec.Struct):

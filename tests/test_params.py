@@ -17,10 +17,8 @@ from covet.params import Body, Cookie, File, Form, Header, Path, Query
 from covet.responses import PlainTextResponse
 from covet.routing import Router
 from covet.validation import missing as missing_error
-from tests.app_clients import transports
 
 app = Covet()
-client = transports()
 
 
 class Color(enum.Enum):

@@ -5,7 +5,6 @@ import pytest
 
 from covet import Covet, Request
 from covet.datastructures import URL, Address, Headers, QueryParams, State
-from tests.clients import CLIENT_KINDS, http_client
 from tests.servers import exchange, running_server
 
 app = Covet()
@@ -99,16 +98,6 @@ async def small_stream(request: Request) -> str:
     return str(sum([len(chunk) async for chunk in request.stream()]))
 
 
-@pytest.fixture(scope="module")
-def server():
-    with running_server(app) as srv:
-        yield srv
-
-
-@pytest.fixture(params=CLIENT_KINDS)
-async def client(request, server):
-    async with http_client(request.param, app, server) as http:
-        yield http
 
 
 async def test_request_exposes_method_path_url_query_headers_and_cookies(client):
@@ -232,17 +221,11 @@ async def test_stream_after_body_replays_the_kept_body(client):
     assert (await client.post("/body-then-stream", content=b"abc")).json() == {"same": True}
 
 
-@pytest.fixture(params=CLIENT_KINDS)
-async def small_client(request):
-    with running_server(small) as srv:
-        async with http_client(request.param, small, srv) as http:
-            yield http
-
-
 @pytest.mark.parametrize("path", ["/body", "/stream"])
-async def test_a_body_over_max_body_size_is_a_413(small_client, path):
-    assert (await small_client.post(path, content=b"x" * 100)).text == "100"
-    response = await small_client.post(path, content=b"x" * 101)
+async def test_a_body_over_max_body_size_is_a_413(serve, path):
+    async with serve(small) as small_client:
+        assert (await small_client.post(path, content=b"x" * 100)).text == "100"
+        response = await small_client.post(path, content=b"x" * 101)
     assert response.status_code == 413
     assert "max_body_size is 100" in response.text
 

@@ -4,7 +4,6 @@ import asyncio
 import datetime
 import time
 
-import httpx
 import pytest
 
 from covet import Covet, Request
@@ -16,9 +15,7 @@ from covet.responses import (
     Response,
     StreamingResponse,
 )
-from tests.clients import CLIENT_KINDS, http_client
-from tests.servers import exchange, running_server
-from tests.tls import tls_files
+from tests.servers import exchange
 
 app = Covet()
 stream_events: list[str] = []
@@ -80,16 +77,6 @@ async def endless(request: Request) -> Response:
     return StreamingResponse(forever(), media_type="text/plain")
 
 
-@pytest.fixture(scope="module")
-def server():
-    with running_server(app) as srv:
-        yield srv
-
-
-@pytest.fixture(params=CLIENT_KINDS)
-async def client(request, server):
-    async with http_client(request.param, app, server) as http:
-        yield http
 
 
 async def test_cookies_default_to_httponly_samesite_lax_and_not_secure_over_http(client):
@@ -101,19 +88,11 @@ async def test_cookies_default_to_httponly_samesite_lax_and_not_secure_over_http
     assert lines[2] == "plain=1; Path=/"
 
 
-def test_cookies_are_secure_when_the_request_is_https(tmp_path):
-    options, context = tls_files(tmp_path)
-    with running_server(app, **options) as srv, httpx.Client(base_url=srv.url, verify=context) as http:
-        lines = http.get("/cookie").headers.get_list("set-cookie")
+async def test_cookies_are_secure_when_the_request_is_https(serve):
+    async with serve(app, https=True) as http:
+        lines = (await http.get("/cookie")).headers.get_list("set-cookie")
     assert lines[0] == "sid=abc123; Max-Age=3600; Path=/; HttpOnly; SameSite=Lax; Secure"
     assert lines[2] == "plain=1; Path=/"  # secure=False is kept
-
-
-async def test_cookies_are_secure_under_asgi_when_the_scheme_is_https():
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
-        lines = (await http.get("/cookie")).headers.get_list("set-cookie")
-    assert lines[0].endswith("; Secure")
 
 
 async def test_delete_cookie_expires_it_at_its_path(client):

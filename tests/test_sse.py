@@ -9,8 +9,7 @@ import pytest
 
 from covet import Covet, Request
 from covet.sse import EventSourceResponse, ServerSentEvent
-from tests.clients import CLIENT_KINDS, http_client
-from tests.servers import read_all, running_server
+from tests.servers import read_all
 
 app = Covet()
 stopped: list[str] = []
@@ -58,16 +57,6 @@ async def failing(request: Request) -> EventSourceResponse:
     return EventSourceResponse(source())
 
 
-@pytest.fixture(scope="module")
-def server():
-    with running_server(app) as srv:
-        yield srv
-
-
-@pytest.fixture(params=CLIENT_KINDS)
-async def client(request, server):
-    async with http_client(request.param, app, server) as http:
-        yield http
 
 
 def test_an_event_is_framed_field_by_field():

@@ -8,7 +8,6 @@ import pytest
 from covet import Covet, Request
 from covet.server import streaming
 from covet.staticfiles import StaticFiles
-from tests.clients import CLIENT_KINDS, http_client
 from tests.servers import exchange, running_server
 
 
@@ -207,19 +206,14 @@ async def test_a_websocket_scope_is_refused_with_a_clear_error(tree):
 # -- mounted -------------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=CLIENT_KINDS)
-async def mounted_client(request, covet_server, native_app):
-    async with http_client(request.param, native_app, covet_server) as http:
-        yield http
-
-
-async def test_app_mount_serves_the_directory(mounted_client):
-    response = await mounted_client.get("/mounted/css/site.css")
-    assert response.text == "body { color: red }" and response.headers["cache-control"] == "no-cache"
-    assert (await mounted_client.get("/mounted/docs/")).text == "<h1>docs</h1>"
-    assert (await mounted_client.get("/mounted/docs", follow_redirects=True)).text == "<h1>docs</h1>"
-    assert (await mounted_client.get("/mounted/../secret.txt")).status_code == 404
-    assert (await mounted_client.get("/mounted/escape.txt")).text == "<h1>lost</h1>"
+async def test_app_mount_serves_the_directory(serve, native_app):
+    async with serve(native_app) as client:
+        response = await client.get("/mounted/css/site.css")
+        assert response.text == "body { color: red }" and response.headers["cache-control"] == "no-cache"
+        assert (await client.get("/mounted/docs/")).text == "<h1>docs</h1>"
+        assert (await client.get("/mounted/docs", follow_redirects=True)).text == "<h1>docs</h1>"
+        assert (await client.get("/mounted/../secret.txt")).status_code == 404
+        assert (await client.get("/mounted/escape.txt")).text == "<h1>lost</h1>"
 
 
 def test_a_mounted_file_goes_out_with_sendfile(covet_server, monkeypatch):

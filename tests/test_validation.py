@@ -11,10 +11,8 @@ import pytest
 from covet import Covet, HTTPException
 from covet.params import Query
 from covet.validation import RequestValidationError, body_errors, error, from_msgspec
-from tests.app_clients import transports
 
 app = Covet()
-client = transports()
 
 
 class Line(msgspec.Struct):

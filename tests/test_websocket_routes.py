@@ -30,8 +30,8 @@ async def echo(websocket: WebSocket):
 @app.websocket("/bytes")
 async def echo_bytes(websocket: WebSocket):
     await websocket.accept()
-    data = await websocket.receive_bytes()
-    await websocket.send_bytes(data[::-1])
+    async for data in websocket.iter_bytes():
+        await websocket.send_bytes(data[::-1])
 
 
 @app.websocket("/json")
@@ -154,8 +154,9 @@ def test_text_messages_are_echoed(connect):
 
 def test_binary_messages(connect):
     with connect("/bytes") as ws:
-        ws.send_bytes(b"\x01\x02\x03")
-        assert ws.receive_bytes() == b"\x03\x02\x01"
+        for data in (b"\x01\x02\x03", b"ab"):
+            ws.send_bytes(data)
+            assert ws.receive_bytes() == data[::-1]
 
 
 def test_json_messages(connect):

@@ -86,6 +86,14 @@ class DatabaseError(Exception):
 class InterfaceError(DatabaseError):
     """The API was used in a state that does not allow it (not connected, already closed)."""
 
+    @classmethod
+    def pool_closed(cls, backend: str) -> InterfaceError:
+        """A connection asked for after (or while) ``disconnect()`` closed the pool."""
+        return cls(
+            f"the {backend} pool is closed: Database.disconnect() ran; call `await db.connect()` "
+            "again, or keep the Database open for as long as it is used (a lifespan hook)"
+        )
+
 
 class OperationalError(DatabaseError):
     """A failure of the database server or the connection rather than of the statement."""

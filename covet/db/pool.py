@@ -92,7 +92,7 @@ class ConnectionPool(Generic[C]):
         while self._waiters:
             fut = self._waiters.popleft()
             if not fut.done():
-                fut.set_exception(InterfaceError(f"the {self.name} pool closed while waiting"))
+                fut.set_exception(InterfaceError.pool_closed(self.name))
         idle, self._idle = self._idle, collections.deque()
         for conn in idle:
             self._size -= 1
@@ -102,7 +102,7 @@ class ConnectionPool(Generic[C]):
         """A connection; PoolExhausted once ``deadline`` (time.monotonic) passes."""
         while True:
             if self._closed:
-                raise InterfaceError(f"the {self.name} pool is closed")
+                raise InterfaceError.pool_closed(self.name)
             if self._idle:
                 conn = self._idle.pop()
                 if await self._usable(conn):
@@ -268,7 +268,7 @@ class PooledBackend(Backend, Generic[C]):
 
     async def _acquire(self, deadline: float) -> Connection:
         if self._pool is None:
-            raise InterfaceError(f"the {self.name} pool is closed")
+            raise InterfaceError.pool_closed(self.name)
         return await self._pool.acquire(deadline)
 
     async def _release(self, conn: Connection, discard: bool) -> None:

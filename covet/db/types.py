@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 import orjson
 
-__all__ = ["Json", "adapt_params", "json_dumps", "json_loads"]
+__all__ = ["Json", "adapt_params", "json_loads"]
 
 Adapter = Callable[[Any], Any]
 
@@ -39,10 +39,6 @@ class Json:
 
     def __hash__(self) -> int:
         return hash(orjson.dumps(self.obj))
-
-
-def json_dumps(obj: Any) -> str:
-    return orjson.dumps(obj).decode()
 
 
 def json_loads(data: bytes | str) -> Any:

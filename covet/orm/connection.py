@@ -37,6 +37,7 @@ def teardown() -> None:
 
 
 def get_database(using: Optional[Database] = None) -> Database:
+    """``using`` if given, else the database ``covet.orm.setup`` registered (ImproperlyConfigured if none)."""
     if using is not None:
         return using
     if _default is None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from covet.db.query.expressions import Node, Operators, Param
-from covet.db.query.expressions import func as sql_func
+from covet.db.query.functions import func as sql_func
 from covet.orm.backends import Operations
 from covet.orm.errors import FieldError
 

@@ -198,14 +198,5 @@ class Options:
         names = [f.name for f in self.fields] + [f.name for f in self.many_to_many]
         return names + [r.accessor_name for r in self.related_objects if r.accessor_name in self.fields_map]
 
-    def column_of(self, field: Field) -> Column:
-        return self.table.c[field.column]
-
-    def check_fields(self, names: Sequence[str], what: str) -> None:
-        for name in names:
-            field = self.get_field(name.lstrip("-"))
-            if not getattr(field, "concrete", False):
-                raise ImproperlyConfigured(f"{self.object_name} {what} names {name!r}, which is not a column")
-
     def __repr__(self) -> str:
         return f"<Options for {self.object_name} (table {self.db_table!r})>"

@@ -14,16 +14,15 @@ again (``for b in qs``) reuses them; iterating one that has not run raises ``Que
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, Union
 
-from covet._speedups.orm_rows import load_instance, load_instances
 from covet.db import Database
 from covet.orm import connection
 from covet.orm.connection import DatabaseInfo, database_info, get_database, known_info
 from covet.orm.errors import FieldError, QuerySetNotLoaded
 from covet.orm.expressions import Aggregate, Expression, Q
+from covet.orm.loading import build_instances
 from covet.orm.query import QueryCompiler, QueryState, RelatedNode
 
 if TYPE_CHECKING:
@@ -33,9 +32,6 @@ if TYPE_CHECKING:
 __all__ = ["QuerySet"]
 
 M = TypeVar("M", bound="Model")
-
-#: Results at least this long are loaded with the cyclic GC paused (see ``_build``).
-_PAUSE_GC_ROWS = 1000
 
 #: ``get()`` fetches at most this many rows to say how many matched when more than one did.
 MAX_GET_RESULTS = 21
@@ -93,7 +89,7 @@ class QuerySet(Generic[M]):
         columns, tree = compiler.related_columns()
         query = compiler.select(columns)
         rows = await _fetch(db, info, query)
-        objects = _build(rows, tree, list(state.annotations), info.backend, db)
+        objects = build_instances(rows, tree, list(state.annotations), info.backend, db)
         if state.prefetch and objects:
             from covet.orm.prefetch import prefetch_related_objects
 
@@ -154,6 +150,7 @@ class QuerySet(Generic[M]):
     # -- refining ---------------------------------------------------------------------------------
 
     def all(self) -> QuerySet[M]:
+        """A copy of this QuerySet (its results not cached yet)."""
         return self._clone()
 
     def none(self) -> QuerySet[M]:
@@ -193,6 +190,7 @@ class QuerySet(Generic[M]):
         return self._clone(ordering=tuple(fields))
 
     def reverse(self) -> QuerySet[M]:
+        """The same rows in the opposite order (of ``order_by``, else Meta.ordering, else pk)."""
         state = self._state
         items = state.ordering if state.ordering is not None else self.model._meta.ordering
         if not items:
@@ -201,6 +199,7 @@ class QuerySet(Generic[M]):
         return self._clone(ordering=flipped)
 
     def distinct(self) -> QuerySet[M]:
+        """``SELECT DISTINCT``: drop duplicate rows (joins across to-many relations make them)."""
         return self._clone(distinct=True)
 
     def select_related(self, *paths: str) -> QuerySet[M]:
@@ -277,6 +276,7 @@ class QuerySet(Generic[M]):
         return rows[0] if rows else None
 
     async def last(self) -> Optional[M]:
+        """The last object in this QuerySet's order (by pk when it has none), or None."""
         queryset = self.reverse() if self._has_ordering() else self.order_by("-pk")
         rows = await queryset[:1]
         return rows[0] if rows else None
@@ -286,6 +286,7 @@ class QuerySet(Generic[M]):
         return bool(state.ordering if state.ordering is not None else self.model._meta.ordering)
 
     async def exists(self) -> bool:
+        """Whether any row matches, fetching at most one (or from the cache when evaluated)."""
         if self._result_cache is not None:
             return bool(self._result_cache)
         if self._state.empty:
@@ -296,6 +297,7 @@ class QuerySet(Generic[M]):
         return bool(await _fetch(db, info, query))
 
     async def count(self) -> int:
+        """``SELECT count(*)`` of the matching rows (the cached length when evaluated)."""
         if self._result_cache is not None:
             return len(self._result_cache)
         if self._state.empty:
@@ -485,7 +487,7 @@ class QuerySet(Generic[M]):
         state = self._state
         if tree is None:
             return _shape_values(rows, state)
-        objects = _build(rows, tree, list(state.annotations), info.backend, db)
+        objects = build_instances(rows, tree, list(state.annotations), info.backend, db)
         if state.prefetch and objects:
             from covet.orm.prefetch import prefetch_related_objects
 
@@ -506,57 +508,6 @@ class QuerySet(Generic[M]):
 async def _fetch(db: Database, info: DatabaseInfo, statement: Any) -> list[Any]:
     query = info.dialect.compile(statement)
     return await connection.fetch_all(db, query.sql, query.params)
-
-
-def _build(
-    rows: list[Any], tree: RelatedNode, annotations: list[str], backend: str, db: Database
-) -> list[Any]:
-    """Instances from rows: the base model, the select_related ones below it, then annotations."""
-    if len(rows) < _PAUSE_GC_ROWS or not gc.isenabled():
-        return _load(rows, tree, annotations, backend, db)
-    # PERF: loading makes no reference cycles, so the collections its allocations would trigger
-    # (one per 700 objects) find nothing; they cost a third of loading 10,000 rows.
-    gc.disable()
-    try:
-        return _load(rows, tree, annotations, backend, db)
-    finally:
-        gc.enable()
-
-
-def _load(
-    rows: list[Any], tree: RelatedNode, annotations: list[str], backend: str, db: Database
-) -> list[Any]:
-    objects = load_instances(rows, tree.model._layout(backend), db)  # each keeps its own columns
-    if not tree.children and not annotations:
-        return objects
-    _prepare_layouts(tree, backend)
-    first = len(rows[0]) - len(annotations) if rows else 0
-    for obj, row in zip(objects, rows, strict=True):
-        if tree.children:
-            _attach(obj, row, tree, db)
-        if annotations:
-            extra = obj._extra
-            if extra is None:
-                extra = obj._extra = {}
-            for name, value in zip(annotations, row[first:], strict=True):
-                extra[name] = value
-    return objects
-
-
-def _prepare_layouts(node: RelatedNode, backend: str) -> None:
-    for child in node.children:
-        if child.layout is None:
-            child.layout = child.model._layout(backend)
-        _prepare_layouts(child, backend)
-
-
-def _attach(obj: Any, row: Sequence[Any], node: RelatedNode, db: Database) -> None:
-    for child in node.children:
-        part = row[child.start : child.stop]
-        related = None if part[0] is None else load_instance(part, child.layout, db)
-        obj._set_extra(child.name, related)
-        if related is not None and child.children:
-            _attach(related, row, child, db)
 
 
 def _shape_values(rows: list[Any], state: QueryState) -> list[Any]:

@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Union
 
-from covet.orm.errors import ImproperlyConfigured
-
 if TYPE_CHECKING:
     from covet.orm.models import Model
 
-__all__ = ["all_models", "get_model", "register", "unresolved", "when_ready"]
+__all__ = ["all_models", "register", "unresolved", "when_ready"]
 
 ModelRef = Union[str, "type[Model]"]
 
@@ -35,13 +33,6 @@ def register(model: type[Model]) -> None:
     for name in (full, short):
         for callback in _pending.pop(name, []):
             callback(model)
-
-
-def get_model(name: str) -> type[Model]:
-    try:
-        return _models[name]
-    except KeyError:
-        raise ImproperlyConfigured(f"no model named {name!r} has been declared") from None
 
 
 def when_ready(reference: ModelRef, origin: type[Model], callback: Callable[[type[Model]], None]) -> None:

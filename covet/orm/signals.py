@@ -22,6 +22,9 @@ Receiver = Callable[..., Any]
 
 
 class Signal:
+    """Receivers called when something happens to a model (``pre_save``, ``post_delete`` …),
+    for every sender or for one model class (``sender=``)."""
+
     def __init__(self, name: str) -> None:
         self.name = name
         self._receivers: list[tuple[Optional[type], Receiver]] = []
@@ -50,6 +53,7 @@ class Signal:
         return True
 
     def has_receivers(self, sender: type) -> bool:
+        """Whether sending for ``sender`` would call anything (lets callers skip building kwargs)."""
         return any(s is None or s is sender for s, _ in self._receivers)
 
     async def send(self, sender: type, **kwargs: Any) -> None:

@@ -16,6 +16,7 @@ from covet.orm import (
     assert_num_queries,
 )
 from tests.orm.models import Author, Book, Country, Status
+from tests.waiting import wait_for
 
 UTC = datetime.UTC
 
@@ -226,11 +227,11 @@ async def test_select_for_update_locks_inside_a_transaction(db: Database) -> Non
         assert len(locked) == 2
 
 
+# SQLite has no row locks (a write transaction locks the whole database): its own test follows.
+@pytest.mark.parametrize("orm_backend", ["postgresql", "mysql"], indirect=True)
 async def test_select_for_update_nowait_fails_fast_on_a_locked_row(db: Database) -> None:
     from covet.db import LockNotAvailable
 
-    if db.backend == "sqlite":
-        pytest.skip("SQLite has no row locks: a write transaction locks the whole database")
     people = await _library()
     holder_ready, release = asyncio.Event(), asyncio.Event()
 
@@ -252,3 +253,30 @@ async def test_select_for_update_nowait_fails_fast_on_a_locked_row(db: Database)
     async with db.transaction():
         skipped = await Author.objects.select_for_update(skip_locked=True).order_by("name")
     assert [a.name for a in skipped] == ["Ann", "Bob", "Cid"]
+
+
+@pytest.mark.parametrize("orm_backend", ["sqlite"], indirect=True)
+async def test_on_sqlite_select_for_update_waits_for_the_writing_transaction(db: Database) -> None:
+    """No row locks, no NOWAIT: a second transaction waits for the first to commit, then sees its writes."""
+    people = await _library()
+    holder_ready, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_lock() -> None:
+        async with db.transaction():
+            await Author.objects.filter(pk=people["ann"].pk).select_for_update()
+            await Author.objects.filter(pk=people["ann"].pk).update(name="Ann (held)")
+            holder_ready.set()
+            await release.wait()
+
+    async def lock_again() -> list[str]:
+        async with db.transaction():
+            locked = Author.objects.filter(pk=people["ann"].pk).select_for_update(nowait=True)
+            return [a.name async for a in locked]
+
+    holder = asyncio.create_task(hold_lock())
+    await holder_ready.wait()
+    second = asyncio.create_task(lock_again())
+    await wait_for(lambda: db._backend._write_lock.waiting == 1)  # queued for the database
+    release.set()
+    await holder
+    assert await second == ["Ann (held)"]  # it ran after the commit, not beside it

@@ -3,7 +3,7 @@
 A backend implements ``_open``/``_close``, ``_acquire``/``_release`` of its own pool and a
 Connection subclass with the statements; this module adds, the same way for all of them, the
 acquire timeout with its :class:`PoolTimeout` message, acquire-time percentiles, the in-use and
-waiting counts, leak detection with the acquiring stack, and clean-up of connections that come
+waiting counts, leak reports (the stacks come from ``leaks``), and clean-up of connections that come
 back dirty (open transaction, cancelled mid-statement).
 """
 
@@ -12,15 +12,12 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
-import linecache
 import logging
-import os
-import sys
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any, ClassVar, Optional, Protocol, TypeVar, Union
 
+from covet.db.backends.leaks import AcquiredAt, Lease
 from covet.db.config import DatabaseConfig
 from covet.db.errors import InterfaceError, PoolTimeout
 from covet.db.records import KIND_RECORD, KIND_TUPLE, decode_objects, decode_row, decode_rows
@@ -73,83 +70,6 @@ def unpack_query(query: Query, params: Params) -> tuple[str, Params]:
     if params is not None:
         raise TypeError("params given twice: the compiled query already carries its parameters")
     return sql, compiled_params
-
-
-# -- Leak detection -----------------------------------------------------------------------------
-
-_INTERNAL_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # covet/db
-_LOOP_DIRS = (f"{os.sep}asyncio{os.sep}", f"{os.sep}uvloop{os.sep}")
-_STACK_LIMIT = 6  # frames kept: the acquiring one and its five callers
-
-
-class AcquiredAt:
-    """The stack that took a connection, from the first frame outside covet.db outwards.
-
-    Taking it stores (code, instruction offset) pairs — 3-4 µs per acquire for six frames, where
-    ``traceback.extract_stack`` costs ~50 µs because it resolves line numbers and source text;
-    those are looked up only if a leak is reported. The innermost frame is kept too (alive while
-    the connection is held) to show where that code is *now*.
-    """
-
-    __slots__ = ("frame", "stack")
-
-    def __init__(self, frame: FrameType, stack: list[tuple[CodeType, int]]) -> None:
-        self.frame = frame
-        self.stack = stack
-
-    @classmethod
-    def capture(cls) -> Optional[AcquiredAt]:
-        frame: Optional[FrameType] = sys._getframe(2)
-        for _ in range(8):  # skip Database/Transaction/RowIterator frames
-            if frame is None or not frame.f_code.co_filename.startswith(_INTERNAL_DIR):
-                break
-            frame = frame.f_back
-        if frame is None:
-            return None
-        first = frame
-        stack: list[tuple[CodeType, int]] = []
-        while frame is not None and len(stack) < _STACK_LIMIT:
-            stack.append((frame.f_code, frame.f_lasti))
-            frame = frame.f_back
-        return cls(first, stack)
-
-    def format(self) -> str:
-        """The acquiring stack (most recent call last), then where its innermost frame is now."""
-        lines = [
-            _describe(code, _line_at(code, lasti))
-            for code, lasti in reversed(self.stack)
-            if not any(part in code.co_filename for part in _LOOP_DIRS)  # skip the event loop
-        ]
-        lines.append("which is now at:")
-        lines.append(_describe(self.frame.f_code, self.frame.f_lineno or 0))
-        return "\n".join(lines)
-
-
-def _describe(code: CodeType, line: int) -> str:
-    entry = f'  File "{code.co_filename}", line {line}, in {code.co_name}'
-    source = linecache.getline(code.co_filename, line).strip()
-    return f"{entry}\n    {source}" if source else entry
-
-
-def _line_at(code: CodeType, lasti: int) -> int:
-    for start, end, line in code.co_lines():
-        if start <= lasti < end and line is not None:
-            return line
-    return code.co_firstlineno
-
-
-class Lease:
-    """One checkout of a connection: when, by which task, from where."""
-
-    __slots__ = ("acquired_at", "reported", "task", "where")
-
-    def __init__(
-        self, acquired_at: float, task: Optional[asyncio.Task[Any]], where: Optional[AcquiredAt]
-    ) -> None:
-        self.acquired_at = acquired_at
-        self.task = task
-        self.where = where
-        self.reported = False
 
 
 # -- Connections --------------------------------------------------------------------------------

@@ -358,7 +358,7 @@ class PostgreSQLBackend(Backend):
     async def _acquire(self, deadline: float) -> Connection:
         pool = self._pool
         if pool is None:
-            raise InterfaceError("the postgresql pool is closed")
+            raise InterfaceError.pool_closed("postgresql")
         check_after = self.config.check_after_idle
         while True:
             remaining = deadline - time.monotonic()
@@ -372,7 +372,7 @@ class PostgreSQLBackend(Backend):
                     raise await self._connection_error() from None
                 raise PoolExhausted from None
             except psycopg_pool.PoolClosed:
-                raise InterfaceError("the postgresql pool is closed") from None
+                raise InterfaceError.pool_closed("postgresql") from None
             conn = raw.covet
             if check_after is not None and time.monotonic() - conn.released_at >= check_after:
                 try:

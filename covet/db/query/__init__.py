@@ -38,13 +38,13 @@ from covet.db.query.expressions import (
     excluded,
     exists,
     false,
-    func,
     literal,
     not_,
     null,
     or_,
     true,
 )
+from covet.db.query.functions import func
 from covet.db.query.insert import Insert, insert
 from covet.db.query.select import CTE, Select, Subquery, select
 from covet.db.query.tables import Column, ColumnCollection, Table, UnknownColumnError

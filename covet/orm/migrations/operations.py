@@ -48,6 +48,8 @@ class IrreversibleError(RuntimeError):
 
 
 class Operation(abc.ABC):
+    """One step of a migration: a change to the project state and the SQL that makes it."""
+
     reversible = True
 
     @abc.abstractmethod
@@ -55,14 +57,17 @@ class Operation(abc.ABC):
         """Apply the change to ``state`` (in place)."""
 
     @abc.abstractmethod
-    async def forwards(self, editor: SchemaEditor, before: ProjectState, after: ProjectState) -> None: ...
+    async def forwards(self, editor: SchemaEditor, before: ProjectState, after: ProjectState) -> None:
+        """Make the change in the database; ``before``/``after`` are the states around it."""
 
     @abc.abstractmethod
     async def backwards(self, editor: SchemaEditor, before: ProjectState, after: ProjectState) -> None:
         """Undo the change; ``before``/``after`` are the states around the forward operation."""
 
     @abc.abstractmethod
-    def describe(self) -> str: ...
+    def describe(self) -> str:
+        """One line saying what the step does (makemigrations output, comments in migration files,
+        error notes)."""
 
     @abc.abstractmethod
     def arguments(self) -> tuple[list[Any], dict[str, Any]]:
@@ -73,6 +78,8 @@ class Operation(abc.ABC):
 
 
 class CreateModel(Operation):
+    """Create ``table`` with its fields (``(column, Field)`` pairs), indexes and constraints."""
+
     def __init__(
         self,
         table: str,
@@ -104,6 +111,8 @@ class CreateModel(Operation):
 
 
 class DeleteModel(Operation):
+    """Drop ``table``; migrating back creates it again as the previous state had it."""
+
     def __init__(self, table: str) -> None:
         self.table = table
 
@@ -127,6 +136,8 @@ class DeleteModel(Operation):
 
 
 class AddField(Operation):
+    """Add ``column`` to ``table``, declared as ``field``."""
+
     def __init__(self, table: str, column: str, field: Field) -> None:
         self.table = table
         self.column = column
@@ -149,6 +160,8 @@ class AddField(Operation):
 
 
 class RemoveField(Operation):
+    """Drop ``column`` from ``table``; migrating back adds it as the previous state had it."""
+
     def __init__(self, table: str, column: str) -> None:
         self.table = table
         self.column = column
@@ -177,6 +190,8 @@ class RemoveField(Operation):
 
 
 class RenameField(Operation):
+    """Rename column ``old`` of ``table`` to ``new``, keeping its data."""
+
     def __init__(self, table: str, old: str, new: str) -> None:
         self.table = table
         self.old = old
@@ -205,6 +220,8 @@ class RenameField(Operation):
 
 
 class AlterField(Operation):
+    """Change the declaration of ``column`` of ``table`` to ``field`` (type, null, default …)."""
+
     def __init__(self, table: str, column: str, field: Field) -> None:
         self.table = table
         self.column = column
@@ -233,6 +250,8 @@ class AlterField(Operation):
 
 
 class AddIndex(Operation):
+    """Create ``index`` on ``table``."""
+
     def __init__(self, table: str, index: Index) -> None:
         self.table = table
         self.index = index
@@ -254,6 +273,8 @@ class AddIndex(Operation):
 
 
 class RemoveIndex(Operation):
+    """Drop the index ``name`` of ``table``."""
+
     def __init__(self, table: str, name: str) -> None:
         self.table = table
         self.name = name
@@ -282,6 +303,8 @@ class RemoveIndex(Operation):
 
 
 class AddConstraint(Operation):
+    """Add a unique or check ``constraint`` to ``table``."""
+
     def __init__(self, table: str, constraint: Union[Unique, Check]) -> None:
         self.table = table
         self.constraint = constraint
@@ -303,6 +326,8 @@ class AddConstraint(Operation):
 
 
 class RemoveConstraint(Operation):
+    """Drop the constraint ``name`` of ``table``."""
+
     def __init__(self, table: str, name: str) -> None:
         self.table = table
         self.name = name

@@ -148,12 +148,6 @@ class SchemaEditor:
     async def drop_table(self, table: str) -> None:
         await self.run(f"DROP TABLE {self.ident(table)}")
 
-    async def rename_table(self, old: str, new: str) -> None:
-        if self.backend == "mysql":
-            await self.run(f"RENAME TABLE {self.ident(old)} TO {self.ident(new)}")
-        else:
-            await self.run(f"ALTER TABLE {self.ident(old)} RENAME TO {self.ident(new)}")
-
     # -- indexes and constraints ------------------------------------------------------------------
 
     async def add_index(self, table: str, index: Index) -> None:
