@@ -8,7 +8,7 @@ cost per request, event loop and kernel-call wrappers included (the kernel's own
 counted). Ratios between targets here predict ratios of throughput on a quiet machine, as long as
 wrk is not the limit.
 
-    python -m bench.http.instructions                      # covet and bare-protocol, plaintext + json
+    python -m bench.http.instructions                      # covet, covet-asgi, uvicorn, bare: plaintext + json
     python -m bench.http.instructions --only covet --tests json --keep  # keep the profile to annotate
 
 ``--keep`` leaves the callgrind file (``callgrind_annotate FILE``) for reading where the
