@@ -24,6 +24,7 @@ from covet.orm.errors import FieldError, QuerySetNotLoaded
 from covet.orm.expressions import Aggregate, Expression, Q
 from covet.orm.loading import build_instances
 from covet.orm.query import QueryCompiler, QueryState, RelatedNode
+from covet.orm.shapes import compile_shape, shape_of
 
 if TYPE_CHECKING:
     from covet.orm.managers import RawQuerySet
@@ -80,7 +81,26 @@ class QuerySet(Generic[M]):
         state = self._state
         if state.empty or (state.high is not None and state.high <= state.low):
             return []
-        db, info = await self._info()
+        db = get_database(self._using)
+        info = known_info(db)
+        if info is None:
+            info = await database_info(db)
+        described = shape_of(state)
+        if described is not None:
+            key, values = described
+            shape = info.select_shapes.get(key)
+            if shape is None:
+                shape = compile_shape(state, info, key, values)
+            if shape:
+                params = shape.params(values)
+                if params is not False:
+                    rows = await connection.fetch_all(db, shape.sql, params)
+                    if shape.tree is None:
+                        return _shape_values(rows, state)
+                    objects = build_instances(rows, shape.tree, [], info.backend, db)
+                    if state.prefetch and objects:
+                        await _prefetch(objects, state.prefetch, db)
+                    return objects
         compiler = QueryCompiler(state, info)
         if state.values is not None:
             query = compiler.select(compiler.value_columns())
@@ -91,9 +111,7 @@ class QuerySet(Generic[M]):
         rows = await _fetch(db, info, query)
         objects = build_instances(rows, tree, list(state.annotations), info.backend, db)
         if state.prefetch and objects:
-            from covet.orm.prefetch import prefetch_related_objects
-
-            await prefetch_related_objects(objects, state.prefetch, db)
+            await _prefetch(objects, state.prefetch, db)
         return objects
 
     def __aiter__(self) -> AsyncIterator[Any]:
@@ -489,9 +507,7 @@ class QuerySet(Generic[M]):
             return _shape_values(rows, state)
         objects = build_instances(rows, tree, list(state.annotations), info.backend, db)
         if state.prefetch and objects:
-            from covet.orm.prefetch import prefetch_related_objects
-
-            await prefetch_related_objects(objects, state.prefetch, db)
+            await _prefetch(objects, state.prefetch, db)
         return objects
 
     def raw(self, sql: str, params: Any = None) -> RawQuerySet[M]:
@@ -503,6 +519,12 @@ class QuerySet(Generic[M]):
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
+
+async def _prefetch(objects: list[Any], lookups: tuple[Any, ...], db: Database) -> None:
+    from covet.orm.prefetch import prefetch_related_objects
+
+    await prefetch_related_objects(objects, lookups, db)
 
 
 async def _fetch(db: Database, info: DatabaseInfo, statement: Any) -> list[Any]:
