@@ -450,7 +450,9 @@ class QuerySet(Generic[M]):
     async def bulk_update(
         self, objs: Iterable[M], fields: Sequence[str], *, batch_size: Optional[int] = None
     ) -> int:
-        """Write ``fields`` of every object with one UPDATE … CASE per batch; the rows updated."""
+        """Write ``fields`` of every object; the number of rows matched (an object listed twice
+        counts once, its first values are written). On PostgreSQL one ``UPDATE … FROM unnest(…)``
+        (per ``batch_size`` objects, if given), elsewhere one ``UPDATE … CASE`` per batch."""
         from covet.orm.bulk import bulk_update
 
         return await bulk_update(self, list(objs), fields, batch_size)
