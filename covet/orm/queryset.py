@@ -70,17 +70,21 @@ class QuerySet(Generic[M]):
         return db, info
 
     def __await__(self) -> Generator[Any, None, list[Any]]:
-        return self._fetch_all().__await__()
+        # PERF: one coroutine per evaluation (_run keeps its results), not one around another.
+        return (self._run() if self._result_cache is None else self._fetch_all()).__await__()
 
     async def _fetch_all(self) -> list[Any]:
-        if self._result_cache is None:
-            self._result_cache = await self._run()
-        return self._result_cache
+        return await self._run() if self._result_cache is None else self._result_cache
+
+    def _keep(self, results: list[Any]) -> list[Any]:
+        self._result_cache = results
+        return results
 
     async def _run(self) -> list[Any]:
+        """Run the query, keep its results (see ``_keep``) and return them."""
         state = self._state
         if state.empty or (state.high is not None and state.high <= state.low):
-            return []
+            return self._keep([])
         db = get_database(self._using)
         info = known_info(db)
         if info is None:
@@ -96,23 +100,23 @@ class QuerySet(Generic[M]):
                 if params is not False:
                     rows = await connection.fetch_all(db, shape.sql, params)
                     if shape.tree is None:
-                        return _shape_values(rows, state)
+                        return self._keep(_shape_values(rows, state))
                     objects = build_instances(rows, shape.tree, [], info.backend, db)
                     if state.prefetch and objects:
                         await _prefetch(objects, state.prefetch, db)
-                    return objects
+                    return self._keep(objects)
         compiler = QueryCompiler(state, info)
         if state.values is not None:
             query = compiler.select(compiler.value_columns())
             rows = await _fetch(db, info, query)
-            return _shape_values(rows, state)
+            return self._keep(_shape_values(rows, state))
         columns, tree = compiler.related_columns()
         query = compiler.select(columns)
         rows = await _fetch(db, info, query)
         objects = build_instances(rows, tree, list(state.annotations), info.backend, db)
         if state.prefetch and objects:
             await _prefetch(objects, state.prefetch, db)
-        return objects
+        return self._keep(objects)
 
     def __aiter__(self) -> AsyncIterator[Any]:
         return self._aiter()
