@@ -98,8 +98,9 @@ async def test_column_names_come_from_each_statement(pg: Database) -> None:
 
 
 async def test_a_parameter_larger_than_the_socket_buffer_is_sent_whole(pg: Database) -> None:
-    big = "é" * 3_000_000  # 6 MB of UTF-8
+    big = "é" + "x" * 30_000_000  # 30 MB: libpq cannot write it at once, so the send is awaited
     assert await pg.fetch_val("SELECT length(%s::text)", (big,)) == len(big)
+    assert await pg.fetch_val("SELECT %s::int", (1,)) == 1
 
 
 # -- Prepared statements the server no longer has -------------------------------------------------
@@ -151,3 +152,14 @@ async def test_a_cancelled_statement_leaves_its_connection_reusable(pg: Database
     assert await pg.fetch_val("SELECT %s::int", (5,)) == 5
     stats = pg.pool_stats()
     assert stats.connections_replaced == 0 and stats.in_use == 0  # drained, not thrown away
+
+
+async def test_copy_through_execute_is_refused_and_the_connection_stays_usable(pg: Database) -> None:
+    async with pg.connection() as conn:
+        await conn.execute("CREATE TEMP TABLE wire_copy (x int)")
+        with pytest.raises(ProgrammingError, match="copy_records"):
+            await conn.execute("COPY wire_copy FROM STDIN")
+        with pytest.raises(ProgrammingError, match="copy_records"):
+            await conn.fetch_all("COPY (SELECT generate_series(1, 50000)) TO STDOUT")
+        assert await conn.fetch_val("SELECT count(*) FROM wire_copy") == 0
+        assert await conn.fetch_val("SELECT %s::int", (9,)) == 9

@@ -271,6 +271,7 @@ class WireConnection:
             await self._wait_flushed()
         found: Optional[pq.abc.PGresult] = None
         error: Optional[pq.abc.PGresult] = None
+        refused = False
         while True:
             if pgconn.is_busy():
                 await self._wait_ready()
@@ -282,30 +283,54 @@ class WireConnection:
                 if error is None:
                     error = result
             elif status in _COPY_STATES:
-                raise psycopg.ProgrammingError("COPY cannot run here: use copy_records()")
+                await self._refuse_copy(status)
+                refused = True
             elif found is None or found.status != _TUPLES_OK:
                 found = result
+        if refused:
+            raise psycopg.ProgrammingError(
+                "COPY FROM STDIN / TO STDOUT cannot run through execute() or fetch: use copy_records() to load rows"
+            )
         if error is not None:
             raise error_from_result(error, encoding=self._encoding)
         return found
 
+    async def _refuse_copy(self, status: pq.ExecStatus) -> None:
+        """Leave the COPY the statement started, so the connection is usable again."""
+        pgconn = self._pgconn
+        if status == pq.ExecStatus.COPY_IN:
+            pgconn.put_copy_end(b"COPY FROM STDIN is not supported here")  # the server fails the COPY
+            if pgconn.flush():
+                await self._wait_flushed()
+            return
+        while True:  # COPY TO STDOUT: read the data out and drop it
+            size, _ = pgconn.get_copy_data(1)
+            if size == -1:
+                return
+            if size == 0:
+                await self._wait_readable()
+
     async def _wait_ready(self) -> None:
         """Wait until the server's answer is complete (libpq no longer busy)."""
         pgconn = self._pgconn
+        while True:
+            await self._wait_readable()
+            if not pgconn.is_busy():
+                return
+
+    async def _wait_readable(self) -> None:
+        """Wait for data on the socket, then let libpq read it."""
         loop = self._loop
         if loop is None:
             loop = self._loop = asyncio.get_running_loop()
         fd = self._fd
-        while True:
-            future = loop.create_future()
-            loop.add_reader(fd, _wake, future)
-            try:
-                await future
-            finally:
-                loop.remove_reader(fd)
-            pgconn.consume_input()
-            if not pgconn.is_busy():
-                return
+        future = loop.create_future()
+        loop.add_reader(fd, _wake, future)
+        try:
+            await future
+        finally:
+            loop.remove_reader(fd)
+        self._pgconn.consume_input()
 
     async def _wait_flushed(self) -> None:
         """Send what libpq could not write at once (a large statement or its parameters),
