@@ -289,7 +289,8 @@ class WireConnection:
                 found = result
         if refused:
             raise psycopg.ProgrammingError(
-                "COPY FROM STDIN / TO STDOUT cannot run through execute() or fetch: use copy_records() to load rows"
+                "COPY FROM STDIN / TO STDOUT cannot run through execute() or a fetch: "
+                "load rows with copy_records()"
             )
         if error is not None:
             raise error_from_result(error, encoding=self._encoding)
