@@ -296,7 +296,7 @@ class WireConnection:
             raise error_from_result(error, encoding=self._encoding)
         return found
 
-    async def _refuse_copy(self, status: pq.ExecStatus) -> None:
+    async def _refuse_copy(self, status: int) -> None:
         """Leave the COPY the statement started, so the connection is usable again."""
         pgconn = self._pgconn
         if status == pq.ExecStatus.COPY_IN:
