@@ -18,7 +18,7 @@ import logging
 import sys
 import types
 import typing
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Optional, TypedDict, Union, get_args, get_origin
 
 import msgspec
@@ -317,7 +317,7 @@ def _as_readable(value: Any) -> Any:
     return value
 
 
-def _related_manager_types() -> tuple[type, ...]:
+def _related_manager_types() -> tuple[type[Iterable[Any]], ...]:
     from covet.orm.related_managers import ManyRelatedManager, RelatedManager
 
     return (ManyRelatedManager, RelatedManager)
