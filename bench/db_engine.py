@@ -11,6 +11,10 @@
 3. **prepared statements**: one point query repeated on a connection, with statement reuse on
    and off (PostgreSQL server-side prepared statements; SQLite's statement cache).
 4. **bulk insert**: 10,000 rows with ``execute_many`` against ``copy_records`` (COPY on PostgreSQL).
+5. **statement cost** (PostgreSQL): CPU time of this process per point query while 16 tasks each
+   run queries back to back, as under a loaded server: ``Database.fetch_one`` (a pool of 16, a
+   checkout per query) against psycopg's cursor and asyncpg, each task on its own connection.
+   Wall time mostly waits on the server; the client's CPU per query is what a server spends.
 
 Run: ``python -m bench.db_engine [--backends sqlite,postgresql,mysql] [--rows 10000] [--rounds 15]``.
 Servers: ``--postgresql-url`` / ``--mysql-url`` (default: the loopback ones the tests use); a
@@ -337,6 +341,77 @@ async def bench_pool(backend: str, url: str, tasks: int, per_task: int, rounds: 
 # -- Main ---------------------------------------------------------------------------------------
 
 
+# -- Statement cost (PostgreSQL) ------------------------------------------------------------------
+
+STATEMENT_TASKS = 16
+
+
+async def cpu_per_query(workers: list[Callable[[int], Awaitable[None]]], per_task: int) -> float:
+    """Process CPU seconds per query while every worker runs ``per_task`` queries at once."""
+    start = time.process_time()
+    await asyncio.gather(*(work(per_task) for work in workers))
+    return (time.process_time() - start) / (len(workers) * per_task)
+
+
+async def bench_statement_cost(url: str, lookups: int, rounds: int) -> dict[str, Any]:
+    import asyncpg
+    import psycopg
+
+    sql = POINT.format(ph="%s")
+    db = Database(url, pool_min_size=STATEMENT_TASKS, pool_max_size=STATEMENT_TASKS)
+    await db.connect()
+    await fill_table(db, lookups)
+    raw_conns = [await psycopg.AsyncConnection.connect(url, autocommit=True) for _ in range(STATEMENT_TASKS)]
+    peer_conns = [await asyncpg.connect(url) for _ in range(STATEMENT_TASKS)]
+    peer_sql = POINT.format(ph="$1")
+
+    def covet_worker(_: int) -> Callable[[int], Awaitable[None]]:
+        async def work(n: int) -> None:
+            for i in range(n):
+                await db.fetch_one(sql, (i % lookups,))
+        return work
+
+    def psycopg_worker(k: int) -> Callable[[int], Awaitable[None]]:
+        cur = raw_conns[k].cursor()
+
+        async def work(n: int) -> None:
+            for i in range(n):
+                await cur.execute(sql, (i % lookups,))
+                await cur.fetchone()
+        return work
+
+    def asyncpg_worker(k: int) -> Callable[[int], Awaitable[None]]:
+        conn = peer_conns[k]
+
+        async def work(n: int) -> None:
+            for i in range(n):
+                await conn.fetchrow(peer_sql, i % lookups)
+        return work
+
+    makers = {"covet.db fetch_one": covet_worker, "psycopg cursor": psycopg_worker, "asyncpg": asyncpg_worker}
+    workers = {name: [make(k) for k in range(STATEMENT_TASKS)] for name, make in makers.items()}
+    try:
+        for group in workers.values():
+            await cpu_per_query(group, 50)  # warm up, and past the prepare threshold
+        times: dict[str, list[float]] = {name: [] for name in workers}
+        for i in range(rounds):
+            for name in in_turn(list(workers), i):
+                times[name].append(await cpu_per_query(workers[name], lookups // 4))
+    finally:
+        await db.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        await db.disconnect()
+        for conn in raw_conns:
+            await conn.close()
+        for peer in peer_conns:
+            await peer.close()
+    base = times["covet.db fetch_one"]
+    return {
+        "tasks": STATEMENT_TASKS,
+        "cpu_us_per_query": {name: round(statistics.median(t) * 1e6, 2) for name, t in times.items()},
+        "covet_over": {name: round(median_ratio(base, t), 3) for name, t in times.items() if t is not base},
+    }
+
+
 async def reachable(backend: str, url: str) -> str | None:
     try:
         async with Database(url, pool_min_size=1, connect_timeout=3):
@@ -373,6 +448,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "fetch_all": fetch, "pool": pool, "prepared": prepared, "bulk": bulk,
             }
             print_backend(backend, fetch, pool, prepared, bulk)
+            if backend == "postgresql":
+                cost = await bench_statement_cost(url, args.lookups, args.rounds)
+                report["backends"][backend]["statement_cost"] = cost
+                print(f"  CPU per point query, {cost['tasks']} tasks at once (µs; covet ÷ each):")
+                for name, value in cost["cpu_us_per_query"].items():
+                    ratio = cost["covet_over"].get(name)
+                    print(f"    {name:28} {value:8.2f}" + (f"   {ratio:.3f}×" if ratio else ""))
     return report
 
 

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from covet import Covet, FileResponse, Request  # noqa: E402
 from covet.server import streaming  # noqa: E402
-from tests.servers import running_server  # noqa: E402 - the tests' in-process server
+from covet.testing import live_server  # noqa: E402 - CovetPy's server in a thread
 
 
 @contextmanager
@@ -78,7 +78,7 @@ def main(argv: list[str]) -> int:
             return FileResponse(path)
 
         samples: dict[str, list[tuple[float, float]]] = {"sendfile": [], "chunks": []}
-        with running_server(app) as server:
+        with live_server(app) as server:
             fetch(server.host, server.port, size)  # warm the page cache
             for _ in range(args.repeat):
                 for mode in samples:

@@ -1,4 +1,4 @@
-"""CovetPy's ORM against SQLAlchemy 2 (asyncio ORM) and Tortoise ORM, on the same data, in one process.
+"""CovetPy's ORM against SQLAlchemy 2 (asyncio ORM), Tortoise ORM and Django's async ORM, on the same data.
 
 Operations (1,000 authors × 10 books, every library reading the same tables):
 
@@ -44,6 +44,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.harness import in_turn, write_results  # noqa: E402
+from bench.orm_django import DjangoSuite  # noqa: E402
 from bench.orm_peers import AUTHOR, BOOK, BULK, CovetSuite, SQLAlchemySuite, Suite, TortoiseSuite  # noqa: E402
 from covet.db import Database  # noqa: E402
 
@@ -183,7 +184,7 @@ async def measure_memory(db: Database, count: int = 100_000) -> float:
 async def bench_backend(backend: str, url: str, sqlite_path: str, rounds: int) -> dict[str, Any]:
     async with Database(url, pool_min_size=1, pool_max_size=1) as admin:
         await create_data(admin)
-        suites: list[Suite] = [CovetSuite(), SQLAlchemySuite(), TortoiseSuite()]
+        suites: list[Suite] = [CovetSuite(), SQLAlchemySuite(), TortoiseSuite(), DjangoSuite()]
         raw = RawDriver()
         opened: list[Any] = []
         try:
@@ -337,7 +338,7 @@ async def bench_tfb_shapes(rounds: int) -> dict[str, Any]:
 
 
 def print_backend(backend: str, result: dict[str, Any]) -> None:
-    print(f"\n{backend}: CovetPy ORM vs SQLAlchemy 2 asyncio ORM vs Tortoise (medians; ratio = peer / covet)")
+    print(f"\n{backend}: CovetPy ORM vs SQLAlchemy 2 asyncio ORM, Tortoise, Django (medians; peer / covet)")
     for op, entry in result["operations"].items():
         med = entry["median"]
         cells = "  ".join(f"{name} {value:9.2f}" for name, value in med.items())
@@ -382,7 +383,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_in_subprocesses(args: argparse.Namespace) -> dict[str, Any]:
-    """One process per backend: Tortoise keeps per-dialect SQL on its models across re-inits."""
+    """One process per backend: Tortoise keeps per-dialect SQL on its models; Django is configured once."""
     report: dict[str, Any] = {"python": platform.python_version(), "rounds": args.rounds, "backends": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.backends.split(","):

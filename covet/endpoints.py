@@ -15,9 +15,10 @@ import dataclasses
 import functools
 import inspect
 import logging
+import sys
 import types
 import typing
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Optional, TypedDict, Union, get_args, get_origin
 
 import msgspec
@@ -284,8 +285,9 @@ def make_renderer(model: Any, status_code: int, owner: str) -> Callable[[Any], A
         try:
             shaped = convert(value, model, from_attributes=True)
         except msgspec.ValidationError as exc:
-            # Database Records are tuples to msgspec: read them by column name instead.
-            plain = _records_as_dicts(value)
+            # Database Records are tuples to msgspec, prefetched ORM relations are managers:
+            # read them as a response model expects (by column name; as lists).
+            plain = _as_readable(value)
             try:
                 if plain is value:
                     raise
@@ -299,13 +301,40 @@ def make_renderer(model: Any, status_code: int, owner: str) -> Callable[[Any], A
     return render_model
 
 
-def _records_as_dicts(value: Any) -> Any:
-    """``value`` with covet.db Records (one, or in a list/tuple) as dicts; ``value`` if none."""
+def _as_readable(value: Any) -> Any:
+    """``value`` as a response model reads it: covet.db Records as dicts, ORM objects through
+    :class:`_LoadedAttributes` (prefetched relations as lists); ``value`` itself if none of these."""
     if isinstance(value, Record):
         return dict(value.items())
-    if isinstance(value, (list, tuple)) and value and isinstance(value[0], Record):
-        return [dict(r.items()) if isinstance(r, Record) else r for r in value]
+    if isinstance(value, (list, tuple)):
+        readable = [_as_readable(item) for item in value]
+        return value if all(new is old for new, old in zip(readable, value, strict=True)) else readable
+    orm = sys.modules.get("covet.orm.models")  # no ORM objects exist unless it was imported
+    if orm is not None and isinstance(value, orm.Model):
+        return _LoadedAttributes(value)
+    if orm is not None and isinstance(value, _related_manager_types()):
+        return [_as_readable(item) for item in value]  # RelatedNotLoaded unless prefetched
     return value
+
+
+def _related_manager_types() -> tuple[type[Iterable[Any]], ...]:
+    from covet.orm.related_managers import ManyRelatedManager, RelatedManager
+
+    return (ManyRelatedManager, RelatedManager)
+
+
+class _LoadedAttributes:
+    """An ORM object's attributes for ``msgspec.convert(from_attributes=True)``: related objects
+    loaded by select_related/prefetch_related come as objects and lists; one that was not
+    loaded raises ``RelatedNotLoaded`` (a response model never runs a query)."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+
+    def __getattr__(self, name: str) -> Any:
+        return _as_readable(getattr(self._obj, name))
 
 
 def _type_name(annotation: Any) -> str:

@@ -30,7 +30,8 @@ import pytest
 import trustme
 
 from covet.testing import AsyncTestClient, TestClient
-from tests.servers import RunningServer, running_server, uvicorn_serving
+from covet.testing.live import LiveServer, live_server
+from tests.servers import uvicorn_serving
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class TLSFiles:
 
     @property
     def server_options(self) -> dict[str, str]:
-        """The ``running_server`` / uvicorn options that serve HTTPS with this certificate."""
+        """The ``live_server`` / uvicorn options that serve HTTPS with this certificate."""
         return {"ssl_certfile": self.certfile, "ssl_keyfile": self.keyfile}
 
 
@@ -76,7 +77,7 @@ class Served:
         """Start the server this way of serving runs on (it stops with ``self.stack``)."""
         options = self.tls.server_options if self.https else {}
         if self.way == "covet":
-            return str(self.stack.enter_context(running_server(self.app, **options)).url)
+            return str(self.stack.enter_context(live_server(self.app, **options)).url)
         return str(self.stack.enter_context(uvicorn_serving(self.app, **options)))
 
     def _in_process_options(self) -> dict[str, Any]:
@@ -167,9 +168,9 @@ def app(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture(scope="module")
-def server(app: Any) -> Iterator[RunningServer]:
+def server(app: Any) -> Iterator[LiveServer]:
     """CovetPy's server running the module's ``app``, for tests that speak raw HTTP to it."""
-    with running_server(app) as running:
+    with live_server(app) as running:
         yield running
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from covet import Covet, HTTPException
 from covet.routing import Router
-from tests.servers import running_server
+from covet.testing.live import live_server
 
 app = Covet()
 
@@ -50,7 +50,7 @@ app.include_router(api, prefix="/api", name="api")
 
 @pytest.fixture(scope="module")
 def client():
-    with running_server(app) as srv, httpx.Client(base_url=srv.url) as http:
+    with live_server(app) as srv, httpx.Client(base_url=srv.url) as http:
         yield http
 
 

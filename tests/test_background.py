@@ -12,7 +12,7 @@ import pytest
 from covet import Covet, JSONResponse
 from covet.background import BackgroundTasks
 from covet.dependencies import Depends
-from tests.servers import running_server
+from covet.testing.live import live_server
 
 app = Covet()
 
@@ -98,7 +98,7 @@ async def test_tasks_run_in_order_after_the_response(client):
 
 async def test_the_response_does_not_wait_for_the_tasks():
     # CovetPy's server only: in process, a request ends with the app call (as in Starlette's TestClient).
-    with running_server(app) as server:
+    with live_server(app) as server:
         async with httpx.AsyncClient(base_url=server.url) as http:
             reply = await http.post("/slow")
             assert reply.json() == {"sent": True}

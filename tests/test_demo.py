@@ -20,10 +20,10 @@ from openapi_spec_validator import validate
 from websockets.sync.client import connect as websocket_connect
 
 from covet.testing import TestClient
+from covet.testing.live import live_server
 from examples.demo import app
 from examples.demo.database import DATABASE_URL_VARIABLE
 from tests.server.covet_process import CovetProcess, free_port, run_covet
-from tests.servers import running_server
 from tests.serving import Serve
 
 JSON_HEADERS = {"content-type": "application/json"}
@@ -439,7 +439,7 @@ def test_each_route_answers_the_same_on_covets_server_and_in_process(serve: Serv
 
 
 def test_websocket_and_event_feed_work_over_covets_server(db_file: Path) -> None:
-    with running_server(app) as server, httpx.Client(base_url=server.url) as http:
+    with live_server(app) as server, httpx.Client(base_url=server.url) as http:
         ws_url = server.url.replace("http:", "ws:") + "/live/rooms/lobby?name=ann"
         with websocket_connect(ws_url) as ann, websocket_connect(ws_url) as other:
             ann.send("hi")

@@ -8,7 +8,7 @@ import pytest
 from covet import Covet, HTTPException, JSONResponse, PlainTextResponse
 from covet.middleware import BaseHTTPMiddleware, Middleware
 from covet.testing import TestClient
-from tests.servers import running_server
+from covet.testing.live import live_server
 
 
 class OutOfStock(Exception):
@@ -151,7 +151,7 @@ def test_an_exception_handler_for_exception_is_the_500_handler():
 
 def test_unhandled_exceptions_are_500_without_details_and_logged(caplog):
     caplog.set_level(logging.ERROR, logger="covet.error")
-    with running_server(make_app()) as server, httpx.Client(base_url=server.url) as client:
+    with live_server(make_app()) as server, httpx.Client(base_url=server.url) as client:
         reply = client.get("/broken", headers={"accept": "text/html"})
     assert (reply.status_code, reply.text) == (500, "Internal Server Error")
     assert any(r.exc_info and r.getMessage().endswith("broken") for r in caplog.records)

@@ -10,7 +10,8 @@ import pytest
 from covet import Covet, Request
 from covet.fileresponse import FileResponse, content_disposition, parse_ranges
 from covet.server import streaming
-from tests.servers import exchange, running_server
+from covet.testing.live import live_server
+from tests.servers import exchange
 
 SMALL = b"0123456789abcdefghijklmnopqrstuvwxyz"
 LARGE = os.urandom(3 * 1024 * 1024 + 17)  # past SMALL_FILE: sent with os.sendfile
@@ -235,7 +236,7 @@ def test_the_server_sends_large_files_with_sendfile(server, monkeypatch):
 
 
 def test_over_tls_the_file_is_sent_in_chunks(app, tls_files):
-    with running_server(app, **tls_files.server_options) as srv, httpx.Client(
+    with live_server(app, **tls_files.server_options) as srv, httpx.Client(
         base_url=srv.url, verify=tls_files.client_context
     ) as http:
         assert http.get("/files/large.bin").content == LARGE

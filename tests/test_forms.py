@@ -9,7 +9,8 @@ import pytest
 from covet import Covet, Request
 from covet.datastructures import UploadFile
 from covet.forms import SPOOL_MAX_SIZE
-from tests.servers import exchange, running_server
+from covet.testing.live import live_server
+from tests.servers import exchange
 
 app = Covet()
 kept_uploads: list[UploadFile] = []
@@ -211,7 +212,7 @@ def test_a_form_body_over_max_body_size_is_a_413_before_it_is_read():
         b"POST /form HTTP/1.1\r\nHost: t\r\nContent-Type: " + MULTIPART.encode()
         + b"\r\nContent-Length: 5000\r\n\r\n"
     )
-    with running_server(small) as srv, srv.connect() as conn:
+    with live_server(small) as srv, srv.connect() as conn:
         reply = exchange(conn, head)
     assert reply.startswith(b"HTTP/1.1 413 ")
     assert b"max_body_size is 1000" in reply

@@ -15,7 +15,7 @@ import covet
 from covet import Covet
 from covet.middleware import BaseHTTPMiddleware, Middleware
 from covet.testing import TestClient
-from tests.servers import running_server
+from covet.testing.live import live_server
 
 
 async def where(request: StarletteRequest):
@@ -154,7 +154,7 @@ def test_an_exception_in_the_mounted_app_is_a_500(serve):
 
 
 def test_the_error_log_names_the_mount(caplog):
-    with running_server(make_app()) as server, httpx.Client(base_url=server.url) as client:
+    with live_server(make_app()) as server, httpx.Client(base_url=server.url) as client:
         client.get("/sub/broken")
     logged = [r.getMessage() for r in caplog.records if r.name == "covet.error" and r.exc_info]
     assert logged == ["Exception in handler (the app mounted at /sub)"]
@@ -184,7 +184,7 @@ def test_a_client_that_leaves_stops_a_streaming_mounted_app():
 
     app = Covet()
     app.mount("/endless", endless)
-    with running_server(app) as server:
+    with live_server(app) as server:
         with httpx.Client(base_url=server.url) as client, client.stream("GET", "/endless/") as reply:
             assert next(reply.iter_lines()) == "more"
         assert stopped.wait(5)

@@ -5,7 +5,8 @@ import pytest
 
 from covet import Covet, Request
 from covet.datastructures import URL, Address, Headers, QueryParams, State
-from tests.servers import exchange, running_server
+from covet.testing.live import live_server
+from tests.servers import exchange
 
 app = Covet()
 
@@ -164,7 +165,7 @@ def test_host_with_a_port_and_ipv6_literal_are_kept(server):
 
 
 def test_root_path_is_part_of_url_and_base_url():
-    with running_server(app, root_path="/api") as srv, httpx.Client(base_url=srv.url) as http:
+    with live_server(app, root_path="/api") as srv, httpx.Client(base_url=srv.url) as http:
         data = http.get("/host").json()
     assert data == {"url": f"{srv.url}/api/host", "base_url": f"{srv.url}/api/"}
 
@@ -234,7 +235,7 @@ def test_a_chunked_body_over_max_body_size_is_stopped_while_streaming():
     # No last chunk is sent: the 413 must come from counting what arrived, not from the length.
     chunks = b"1e\r\n" + b"y" * 30 + b"\r\n"
     request = b"POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks * 4
-    with running_server(small) as srv, srv.connect() as conn:
+    with live_server(small) as srv, srv.connect() as conn:
         reply = exchange(conn, request)
     assert reply.startswith(b"HTTP/1.1 413 ")
     assert b"max_body_size is 100" in reply

@@ -8,7 +8,8 @@ import pytest
 from covet import Covet, Request
 from covet.server import streaming
 from covet.staticfiles import StaticFiles
-from tests.servers import exchange, running_server
+from covet.testing.live import live_server
+from tests.servers import exchange
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def native_app(tree):
 
 @pytest.fixture(scope="module")
 def covet_server(native_app, tree):
-    with running_server(native_app) as srv:
+    with live_server(native_app) as srv:
         srv.tree = tree
         yield srv
 
@@ -61,7 +62,7 @@ def covet_server(native_app, tree):
 @pytest.fixture(scope="module")
 def asgi_server(tree):
     """CovetPy's server running StaticFiles itself as an ASGI app, mounted at /static."""
-    with running_server(StaticFiles(directory=tree), root_path="/static") as srv:
+    with live_server(StaticFiles(directory=tree), root_path="/static") as srv:
         yield srv
 
 

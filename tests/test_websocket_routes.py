@@ -12,8 +12,9 @@ from websockets.sync.client import connect as websockets_connect
 from covet import Covet
 from covet.routing import Router
 from covet.testing import AsyncTestClient, TestClient, WebSocketDenied, WebSocketDisconnect
+from covet.testing.live import live_server
 from covet.websockets import WebSocket
-from tests.servers import running_server, uvicorn_serving
+from tests.servers import uvicorn_serving
 
 app = Covet()
 disconnects: list[int] = []
@@ -133,7 +134,7 @@ def connect(request):
             def open_session(path, subprotocols=None):
                 return client.websocket_connect(path, subprotocols=subprotocols)
         else:
-            serving = running_server(app) if request.param == "covet" else uvicorn_serving(app)
+            serving = live_server(app) if request.param == "covet" else uvicorn_serving(app)
             server = stack.enter_context(serving)
             base = (server.url if request.param == "covet" else server).replace("http", "ws")
 
@@ -203,12 +204,12 @@ def refusal_status(server, path):
 
 
 def test_a_handler_failing_before_accept_refuses_the_handshake_with_500():
-    with running_server(app) as server:
+    with live_server(app) as server:
         assert refusal_status(server, "/fails-early") == 500
 
 
 def test_a_handler_failing_after_accept_closes_with_1011():
-    with running_server(app) as server:
+    with live_server(app) as server:
         url = server.url.replace("http", "ws") + "/fails-late"
         with websockets_connect(url, open_timeout=5) as ws, pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=5)
@@ -224,12 +225,12 @@ def test_the_test_client_raises_the_handlers_exception():
 
 
 def test_closing_before_accept_refuses_with_403_on_a_server():
-    with running_server(app) as server:
+    with live_server(app) as server:
         assert refusal_status(server, "/refuse") == 403
 
 
 def test_a_path_without_a_websocket_route_is_404():
-    with running_server(app) as server:
+    with live_server(app) as server:
         assert refusal_status(server, "/plain") == 404
     with pytest.raises(WebSocketDenied) as denied, TestClient(app).websocket_connect("/nowhere"):
         pass

@@ -3,13 +3,13 @@
 wrk's requests/s swing by tens of percent when other processes share the cores; the instructions a
 server executes per request do not (callgrind counts them, whatever else runs). Each target starts
 under ``valgrind --tool=callgrind`` with collection off, is checked and warmed up, then
-instrumentation is switched on for one wrk run and off again; the count divided by wrk's request total is the
-cost per request, event loop and kernel-call wrappers included (the kernel's own work is not
+instrumentation is switched on for one wrk run and off again; the count divided by wrk's request
+total is the cost per request, event loop and kernel-call wrappers included (the kernel's own work is not
 counted). Ratios between targets here predict ratios of throughput on a quiet machine, as long as
 wrk is not the limit.
 
-    python -m bench.http.instructions                      # covet, covet-asgi, uvicorn, bare: plaintext + json
-    python -m bench.http.instructions --only covet --tests json --keep  # keep the profile to annotate
+    python -m bench.http.instructions                # covet, covet-asgi, uvicorn, bare: plaintext + json
+    python -m bench.http.instructions --only covet --tests json --keep DIR  # keep profiles in DIR
 
 ``--keep`` leaves the callgrind file (``callgrind_annotate FILE``) for reading where the
 instructions go.
@@ -32,6 +32,7 @@ from bench.http.checks import PATHS, check_server
 from bench.http.processes import ROOT, ServerProcess, free_port
 from bench.http.targets import COVET_LAUNCHER, TARGETS
 from bench.http.wrk import run_wrk, wrk_command
+from bench.tfb.spec import dsn as tfb_dsn
 
 _TOTALS = re.compile(r"^(?:totals|summary):\s+(\d+)", re.M)
 DEFAULT_TARGETS = ("bare-protocol", "covet", "covet-asgi", "uvicorn-asgi")
@@ -65,7 +66,7 @@ def measure(name: str, test: str, duration: int, connections: int, keep: Path | 
         server = ServerProcess(name, argv, port, cpu=0)
         try:
             server.wait_ready(timeout=300)
-            problems, _ = check_server(port, [test], 1)
+            problems, _ = check_server(port, [test], 1, tfb_dsn())
             if problems:
                 raise RuntimeError(f"{name} fails the {test} check: {'; '.join(problems)}")
             url = server.url + PATHS[test]

@@ -16,6 +16,10 @@ are httpx clients: cookies persist, redirects are followed (``follow_redirects=F
 them), ``files=`` uploads multipart, ``client.stream(...)`` reads a response as it is sent.
 Needs httpx: ``pip install 'covetpy[testing]'``.
 
+``live_server(app)`` runs the app on CovetPy's real server in a thread, on a free port, for what
+an in-process client cannot show (sockets, keep-alive, TLS, timeouts): ``with live_server(app) as
+server: httpx.get(server.url + "/")``.
+
 ``assert_num_queries(n)`` / ``assert_max_queries(n)`` (from ``covet.orm``) fail a block that runs
 another number of ORM queries: ``with assert_num_queries(1): await Book.objects.select_related(...)``.
 """
@@ -30,6 +34,7 @@ except ModuleNotFoundError:  # pragma: no cover - depends on the environment
 from covet.orm.instrumentation import assert_max_queries, assert_num_queries
 from covet.testing.client import AsyncTestClient, TestClient, WebSocketSession
 from covet.testing.lifespan import LifespanError
+from covet.testing.live import LiveServer, live_server
 from covet.testing.transport import ASGITransport
 from covet.testing.websocket import AsyncWebSocketSession, WebSocketDenied
 from covet.websockets import WebSocketDisconnect
@@ -39,10 +44,12 @@ __all__ = [
     "AsyncTestClient",
     "AsyncWebSocketSession",
     "LifespanError",
+    "LiveServer",
     "TestClient",
     "WebSocketDenied",
     "WebSocketDisconnect",
     "WebSocketSession",
     "assert_max_queries",
     "assert_num_queries",
+    "live_server",
 ]

@@ -6,8 +6,8 @@ from covet import Covet
 from covet.middleware import Middleware
 from covet.middleware.httpsredirect import HTTPSRedirectMiddleware
 from covet.testing import TestClient, WebSocketDenied
+from covet.testing.live import live_server
 from tests.server.wire import Wire, websocket_upgrade
-from tests.servers import running_server
 
 
 def make_app():
@@ -69,7 +69,7 @@ def test_a_websocket_over_ws_is_redirected_to_wss():
 
 
 def test_a_websocket_over_ws_is_redirected_on_covets_server():
-    with running_server(make_app()) as server, Wire(server.connect()) as wire:
+    with live_server(make_app()) as server, Wire(server.connect()) as wire:
         wire.send(websocket_upgrade("/ws?room=1", "example.com:8000"))
         reply = wire.reply()
     assert reply.status == 308

@@ -9,7 +9,7 @@ import pytest
 from covet import Covet
 from covet.middleware import Middleware
 from covet.middleware.requestid import RequestIDLogFilter, RequestIDMiddleware, get_request_id
-from tests.servers import running_server
+from covet.testing.live import live_server
 
 log = logging.getLogger("tests.requestid")
 
@@ -90,7 +90,7 @@ def test_log_records_carry_the_id(serve, records):
 
 
 def test_the_error_log_of_a_failed_request_carries_the_id(records):
-    with running_server(make_app()) as server, httpx.Client(base_url=server.url) as client:
+    with live_server(make_app()) as server, httpx.Client(base_url=server.url) as client:
         assert client.get("/fail", headers={"x-request-id": "broken-1"}).status_code == 500
     errors = [r for r in records if r.exc_info and "failed on purpose" in str(r.exc_info[1])]
     assert [r.request_id for r in errors] == ["broken-1"]

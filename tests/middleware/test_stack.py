@@ -12,7 +12,8 @@ from covet.app import NativeStack
 from covet.middleware import BaseHTTPMiddleware, Middleware
 from covet.middleware.stack import build_stack
 from covet.testing import TestClient
-from tests.servers import running_server, uvicorn_serving
+from covet.testing.live import live_server
+from tests.servers import uvicorn_serving
 
 
 class Tag(BaseHTTPMiddleware):
@@ -187,7 +188,7 @@ def test_a_body_read_by_middleware_is_still_there_for_the_handler(serve_anywhere
 
 def test_native_middleware_adds_no_task_per_request():
     app = make_app(Middleware(Tag, name="a"), Middleware(Tag, name="b"))
-    with running_server(app) as server, httpx.Client(base_url=server.url) as client:
+    with live_server(app) as server, httpx.Client(base_url=server.url) as client:
         # One keep-alive connection: its requests all run in the connection's one handler Task.
         first, second = client.get("/task").json(), client.get("/task").json()
     assert first == second
@@ -199,7 +200,7 @@ def test_websockets_pass_through_the_stack_on_every_server():
 
     with TestClient(app()).websocket_connect("/ws") as ws:
         assert ws.receive_text() == "hello"
-    with running_server(app()) as server, websocket_connect(server.url.replace("http", "ws") + "/ws") as ws:
+    with live_server(app()) as server, websocket_connect(server.url.replace("http", "ws") + "/ws") as ws:
         assert ws.recv() == "hello"
     with uvicorn_serving(app()) as url, websocket_connect(url.replace("http", "ws") + "/ws") as ws:
         assert ws.recv() == "hello"

@@ -6,8 +6,8 @@ from covet import Covet
 from covet.middleware import Middleware
 from covet.middleware.trustedhost import TrustedHostMiddleware
 from covet.testing import TestClient, WebSocketDenied
+from covet.testing.live import live_server
 from tests.server.wire import Wire, websocket_upgrade
-from tests.servers import running_server
 
 
 def make_app(**options):
@@ -85,7 +85,7 @@ def test_a_websocket_to_another_host_is_refused():
 
 
 def test_a_websocket_to_another_host_is_refused_on_covets_server():
-    with running_server(make_app(allowed_hosts=["example.com"])) as server:
+    with live_server(make_app(allowed_hosts=["example.com"])) as server:
         with Wire(server.connect()) as wire:
             wire.send(websocket_upgrade("/ws", "evil.example.net"))
             assert wire.reply().status == 400

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from redis.asyncio import Redis
 
+from covet.testing.live import live_server
 from tests.db.conftest import REDIS_URL, require_server
 from tests.security.oidc_provider import Provider
-from tests.servers import running_server
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def redis_prefix() -> str:
 @pytest.fixture(scope="session")
 def _running_provider() -> Iterator[Provider]:
     provider = Provider()
-    with running_server(provider.app()) as server:
+    with live_server(provider.app()) as server:
         provider.issuer = server.url
         yield provider
 

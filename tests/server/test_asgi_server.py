@@ -20,8 +20,9 @@ from starlette.routing import Route
 import covet
 from covet.server.config import ServerConfig
 from covet.server.serve import run
+from covet.testing.live import live_server
 from tests.server.wire import Wire, get
-from tests.servers import running_server, uvicorn_serving
+from tests.servers import uvicorn_serving
 
 GRACE = {"timeout_graceful_shutdown": 1.0}
 
@@ -76,7 +77,7 @@ starlette_app = Starlette(
 
 @pytest.fixture(scope="module")
 def starlette_server():
-    with running_server(starlette_app, **GRACE) as srv:
+    with live_server(starlette_app, **GRACE) as srv:
         yield srv
 
 
@@ -124,7 +125,7 @@ def test_starlette_handlers_see_the_state_their_lifespan_set(client):
 
 def test_starlette_lifespan_starts_before_serving_and_shuts_down_after():
     lifespan_events.clear()
-    with running_server(starlette_app, **GRACE) as srv:
+    with live_server(starlette_app, **GRACE) as srv:
         assert lifespan_events == ["startup"]
         assert httpx.get(srv.url + "/hello").status_code == 200
     assert lifespan_events == ["startup", "shutdown"]
@@ -215,7 +216,7 @@ async def bare_app(scope, receive, send):
 
 @pytest.fixture(scope="module")
 def bare_server():
-    with running_server(bare_app, timeout_keep_alive=2.0, **GRACE) as srv:
+    with live_server(bare_app, timeout_keep_alive=2.0, **GRACE) as srv:
         yield srv
 
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from covet import Covet, PlainTextResponse, Response, StreamingResponse
+from covet.testing.live import LiveServer, live_server
 from tests.server.wire import Wire, get
-from tests.servers import RunningServer, running_server
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -112,7 +112,7 @@ def fresh_state():
     gate.set()  # let a handler still waiting finish before the server shuts down
 
 
-def on_loop(srv: RunningServer, fn: Callable[[], Any]) -> Any:
+def on_loop(srv: LiveServer, fn: Callable[[], Any]) -> Any:
     """Run ``fn`` on the server's event loop thread and return its result."""
 
     async def call() -> Any:
@@ -122,7 +122,7 @@ def on_loop(srv: RunningServer, fn: Callable[[], Any]) -> Any:
     return asyncio.run_coroutine_threadsafe(call(), srv.loop).result(timeout=10)
 
 
-def server_connection(srv: RunningServer) -> Any:
+def server_connection(srv: LiveServer) -> Any:
     connections = on_loop(srv, lambda: list(srv.server.state.connections))
     assert len(connections) == 1
     return connections[0]
@@ -142,7 +142,7 @@ def settled(measure: Callable[[], int], quiet: float = 0.5, limit: float = 10.0)
     return value
 
 
-def small_window_connection(srv: RunningServer) -> socket.socket:
+def small_window_connection(srv: LiveServer) -> socket.socket:
     """A client socket with a small receive buffer, so the kernel cannot soak up the responses."""
     conn = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * KIB)
@@ -177,7 +177,7 @@ class BodySender(threading.Thread):
 def test_client_that_does_not_read_big_pipelined_responses_stops_the_handlers():
     requests = 200
     with (
-        running_server(app, max_pipelined=1000, **FLOW) as srv,
+        live_server(app, max_pipelined=1000, **FLOW) as srv,
         Wire(small_window_connection(srv)) as wire,
     ):
         wire.send(b"".join(get(f"/big?{i}") for i in range(requests)))
@@ -190,7 +190,7 @@ def test_client_that_does_not_read_big_pipelined_responses_stops_the_handlers():
 def test_client_that_reads_late_gets_every_big_response_in_order():
     requests = 100
     with (
-        running_server(app, max_pipelined=1000, **FLOW) as srv,
+        live_server(app, max_pipelined=1000, **FLOW) as srv,
         Wire(small_window_connection(srv)) as wire,
     ):
         wire.send(b"".join(get(f"/big?{i}") for i in range(requests)))
@@ -204,7 +204,7 @@ def test_client_that_reads_late_gets_every_big_response_in_order():
 
 def test_streaming_response_waits_for_a_client_that_does_not_read():
     total = 32 * MIB
-    with running_server(app, **FLOW) as srv, Wire(small_window_connection(srv)) as wire:
+    with live_server(app, **FLOW) as srv, Wire(small_window_connection(srv)) as wire:
         wire.send(get(f"/stream?{total}"))
         made = settled(lambda: sum(produced))
         assert made < total // 2, "the whole stream was produced for a client that reads nothing"
@@ -215,7 +215,7 @@ def test_streaming_response_waits_for_a_client_that_does_not_read():
 def test_asgi_app_streaming_to_a_client_that_does_not_read_is_held_back():
     total = 32 * MIB
     with (
-        running_server(asgi_stream, **FLOW) as srv,
+        live_server(asgi_stream, **FLOW) as srv,
         Wire(small_window_connection(srv)) as wire,
     ):
         wire.send(get(f"/?{total}"))
@@ -229,7 +229,7 @@ def test_asgi_app_streaming_to_a_client_that_does_not_read_is_held_back():
 
 def test_body_the_handler_has_not_read_yet_is_not_buffered_without_bound():
     total = 48 * MIB
-    with running_server(app, **FLOW) as srv, Wire(srv.connect()) as wire:
+    with live_server(app, **FLOW) as srv, Wire(srv.connect()) as wire:
         head = b"POST /gate-then-count HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % total
         sender = BodySender(wire.conn, head, total)
         sender.start()
@@ -243,7 +243,7 @@ def test_body_the_handler_has_not_read_yet_is_not_buffered_without_bound():
 
 def test_body_of_a_queued_request_is_not_buffered_without_bound():
     total = 48 * MIB
-    with running_server(app, **FLOW) as srv, Wire(srv.connect()) as wire:
+    with live_server(app, **FLOW) as srv, Wire(srv.connect()) as wire:
         head = get("/gate") + b"POST /count HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % total
         sender = BodySender(wire.conn, head, total)
         sender.start()
@@ -261,7 +261,7 @@ def test_body_of_a_queued_request_is_not_buffered_without_bound():
 
 def test_pipelining_beyond_max_pipelined_pauses_reading_and_answers_all_in_order():
     queued = 20
-    with running_server(app, max_pipelined=4, **FLOW) as srv, Wire(srv.connect()) as wire:
+    with live_server(app, max_pipelined=4, **FLOW) as srv, Wire(srv.connect()) as wire:
         wire.send(get("/gate") + b"".join(get(f"/n?{i}") for i in range(queued)))
         assert gate_entered.wait(10)
         time.sleep(0.1)
@@ -277,7 +277,7 @@ def test_pipelining_beyond_max_pipelined_pauses_reading_and_answers_all_in_order
 
 def test_request_over_the_concurrency_limit_gets_503_with_retry_after():
     with (
-        running_server(app, limit_concurrency=1, retry_after=7, **FLOW) as srv,
+        live_server(app, limit_concurrency=1, retry_after=7, **FLOW) as srv,
         Wire(srv.connect()) as first,
         Wire(srv.connect()) as second,
     ):
@@ -294,7 +294,7 @@ def test_request_over_the_concurrency_limit_gets_503_with_retry_after():
 
 def test_request_refused_by_the_concurrency_limit_can_be_retried_on_its_connection():
     with (
-        running_server(app, limit_concurrency=1, **FLOW) as srv,
+        live_server(app, limit_concurrency=1, **FLOW) as srv,
         Wire(srv.connect()) as first,
         Wire(srv.connect()) as second,
     ):

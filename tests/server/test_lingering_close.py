@@ -9,8 +9,8 @@ import socket
 import time
 
 from covet import Covet
+from covet.testing.live import live_server
 from tests.server.wire import Wire
-from tests.servers import running_server
 
 app = Covet()
 
@@ -28,7 +28,7 @@ def _post_head(length: int) -> bytes:
 
 
 def test_a_response_sent_before_the_body_survives_the_rest_of_the_upload():
-    with running_server(app) as srv, Wire(srv.connect()) as wire:
+    with live_server(app) as srv, Wire(srv.connect()) as wire:
         wire.send(_post_head(BODY) + b"x" * 65536)
         time.sleep(0.2)  # the server has answered and decided to close by now
         wire.conn.sendall(b"x" * (BODY - 65536))  # a reset here would mean no lingering
@@ -39,7 +39,7 @@ def test_a_response_sent_before_the_body_survives_the_rest_of_the_upload():
 
 
 def test_the_server_closes_after_the_client_finishes_sending():
-    with running_server(app) as srv, Wire(srv.connect()) as wire:
+    with live_server(app) as srv, Wire(srv.connect()) as wire:
         wire.send(_post_head(1000) + b"x" * 10)
         reply = wire.reply("POST")
         assert reply.status == 200
@@ -49,7 +49,7 @@ def test_the_server_closes_after_the_client_finishes_sending():
 
 
 def test_a_client_that_never_finishes_is_closed_after_the_linger():
-    with running_server(app) as srv, Wire(srv.connect(), timeout=6.0) as wire:
+    with live_server(app) as srv, Wire(srv.connect(), timeout=6.0) as wire:
         wire.send(_post_head(1000) + b"x" * 10)
         assert wire.reply("POST").status == 200
         started = time.monotonic()

@@ -7,7 +7,7 @@ import anyio
 import httpx
 
 from covet import Covet, PlainTextResponse
-from tests.servers import running_server
+from covet.testing.live import live_server
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
 
@@ -65,17 +65,17 @@ async def waits_then_answers(request):
 
 
 def test_handler_sees_a_current_task_that_anyio_agrees_on():
-    with running_server(app) as srv, httpx.Client(base_url=srv.url) as client:
+    with live_server(app) as srv, httpx.Client(base_url=srv.url) as client:
         assert client.get("/task").json() == {"task": True, "anyio_task": True}
 
 
 def test_asyncio_timeout_works_in_a_handler_that_never_suspends():
-    with running_server(app) as srv, httpx.Client(base_url=srv.url) as client:
+    with live_server(app) as srv, httpx.Client(base_url=srv.url) as client:
         assert client.get("/timeout-sync").text == "no suspension"
 
 
 def test_asyncio_timeout_cancels_a_suspended_handler():
-    with running_server(app) as srv, httpx.Client(base_url=srv.url) as client:
+    with live_server(app) as srv, httpx.Client(base_url=srv.url) as client:
         response = client.get("/timeout-fires")
         assert response.text == "timed out"
         # The connection's handler Task survives the cancellation for the next request.
@@ -83,12 +83,12 @@ def test_asyncio_timeout_cancels_a_suspended_handler():
 
 
 def test_task_group_in_a_handler():
-    with running_server(app) as srv, httpx.Client(base_url=srv.url) as client:
+    with live_server(app) as srv, httpx.Client(base_url=srv.url) as client:
         assert client.get("/taskgroup").json() == {"results": [0, 2, 4]}
 
 
 def test_context_variables_do_not_leak_between_requests_on_one_connection():
-    with running_server(app) as srv, httpx.Client(base_url=srv.url) as client:
+    with live_server(app) as srv, httpx.Client(base_url=srv.url) as client:
         first = client.get("/context", params={"id": "a"}).json()
         second = client.get("/context", params={"id": "b"}).json()
     assert first == {"seen": "unset", "now": "a"}
@@ -96,7 +96,7 @@ def test_context_variables_do_not_leak_between_requests_on_one_connection():
 
 
 def test_suspending_handlers_answer_in_order_on_one_connection():
-    with running_server(app) as srv, httpx.Client(base_url=srv.url) as client:
+    with live_server(app) as srv, httpx.Client(base_url=srv.url) as client:
         for _ in range(5):
             assert client.get("/cancelled-after-suspension").text == "late"
             assert client.get("/timeout-sync").text == "no suspension"

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from covet import Covet, PlainTextResponse, Response, StreamingResponse
+from covet.testing.live import live_server
 from tests.server.wire import Wire, get
-from tests.servers import running_server
 
 app = Covet()
 calls: list[str] = []
@@ -118,7 +118,7 @@ async def no_content(request):
 
 @pytest.fixture(scope="module")
 def server():
-    with running_server(app, timeout_graceful_shutdown=1.0) as srv:
+    with live_server(app, timeout_graceful_shutdown=1.0) as srv:
         yield srv
 
 
@@ -148,7 +148,7 @@ def test_keep_alive_connection_serves_requests_one_after_another(wire):
 
 def test_idle_keep_alive_connection_is_closed_after_the_timeout():
     with (
-        running_server(app, timeout_keep_alive=0.3, timeout_graceful_shutdown=1.0) as srv,
+        live_server(app, timeout_keep_alive=0.3, timeout_graceful_shutdown=1.0) as srv,
         Wire(srv.connect()) as wire,
     ):
         assert wire.exchange(get("/hello")).status == 200

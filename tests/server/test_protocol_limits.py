@@ -10,8 +10,8 @@ import pytest
 
 from covet import Covet, PlainTextResponse, Response
 from covet.server.config import ServerConfig
+from covet.testing.live import live_server
 from tests.server.wire import Wire, get
-from tests.servers import running_server
 
 LIMITS = {
     "max_request_line": 256,
@@ -49,7 +49,7 @@ async def echo(request):
 
 @pytest.fixture(scope="module")
 def server():
-    with running_server(app, **LIMITS) as srv:
+    with live_server(app, **LIMITS) as srv:
         yield srv
 
 
@@ -209,7 +209,7 @@ def test_partial_head_pipelined_behind_a_slow_request_is_408_after_the_header_ti
 
 def test_handler_slower_than_both_timeouts_is_still_answered():
     short = {"timeout_header": 0.2, "timeout_keep_alive": 0.2, "timeout_graceful_shutdown": 1.0}
-    with running_server(app, **short) as srv, Wire(srv.connect()) as wire:
+    with live_server(app, **short) as srv, Wire(srv.connect()) as wire:
         reply = wire.exchange(get("/slow"))
         assert (reply.status, reply.body) == (200, b"slow")
 

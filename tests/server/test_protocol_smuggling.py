@@ -11,8 +11,8 @@ import time
 import pytest
 
 from covet import Covet, PlainTextResponse, Response
+from covet.testing.live import live_server
 from tests.server.wire import Wire, get
-from tests.servers import running_server
 
 app = Covet()
 calls: list[str] = []
@@ -95,7 +95,7 @@ REFUSED = {
 
 @pytest.fixture(scope="module")
 def server():
-    with running_server(app, timeout_header=5.0, timeout_graceful_shutdown=1.0) as srv:
+    with live_server(app, timeout_header=5.0, timeout_graceful_shutdown=1.0) as srv:
         yield srv
 
 

@@ -1,7 +1,7 @@
 import httpx
 
 from covet import Covet, JSONResponse, PlainTextResponse
-from tests.servers import running_server
+from covet.testing.live import live_server
 
 app = Covet()
 
@@ -17,7 +17,7 @@ async def json_route(request):
 
 
 def test_plaintext_and_json_with_server_and_date_headers():
-    with running_server(app) as srv, httpx.Client(base_url=srv.url) as client:
+    with live_server(app) as srv, httpx.Client(base_url=srv.url) as client:
         r = client.get("/plaintext")
         assert r.status_code == 200
         assert r.text == "Hello, World!"

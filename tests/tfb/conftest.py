@@ -18,8 +18,8 @@ import pytest
 
 from bench.tfb.setup import prepare_database
 from covet.db import parse_url
+from covet.testing.live import live_server
 from tests.db.conftest import POSTGRESQL_URL, require_server
-from tests.servers import running_server
 from tests.tfb.pgwire import StatementLog, statement_proxy
 
 DATABASE = "hello_world_test"
@@ -70,5 +70,5 @@ def served(
         patch.setenv("COVET_TFB_DSN", url)
         patch.setenv("COVET_TFB_POOL_SIZE", "2")
         app: Any = importlib.import_module(APPS[request.param]).app
-        with running_server(app) as server, httpx.Client(base_url=server.url) as client:
+        with live_server(app) as server, httpx.Client(base_url=server.url) as client:
             yield Served(client, log, tfb_database, server.port)

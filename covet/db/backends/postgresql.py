@@ -24,10 +24,12 @@ import psycopg
 import psycopg_pool
 from psycopg.abc import Buffer, DumperKey
 from psycopg.adapt import AdaptersMap, Dumper, PyFormat, Transformer
-from psycopg.pq import TransactionStatus
+from psycopg.pq import ConnStatus, ExecStatus, TransactionStatus
+from psycopg.pq.abc import PGresult
 from psycopg.types.json import JsonbDumper, set_json_dumps, set_json_loads
 
 from covet.db.backends.base import Backend, Connection, Params, PoolExhausted, Query, unpack_query
+from covet.db.backends.pg_wire import WireConnection
 from covet.db.config import DatabaseConfig
 from covet.db.errors import ConnectionError, InterfaceError, map_postgresql_error
 from covet.db.results import ExecuteResult
@@ -94,39 +96,44 @@ def _adapters() -> AdaptersMap:
 _ADAPTERS: Optional[AdaptersMap] = None
 
 
-#: A result of more rows than this is not kept alive by the connection's cursor after fetching.
-_RETAINED_ROWS = 1000
-
-
 class PostgreSQLConnection(Connection):
-    """One psycopg connection and the cursor it runs statements on.
+    """One psycopg connection: statements go through :class:`~covet.db.backends.pg_wire.WireConnection`
+    (libpq directly, with psycopg's adapters); batches, COPY and streams through psycopg's cursors."""
 
-    PERF: the cursor is made once per connection, not per statement: a new psycopg cursor starts
-    with an empty adapter cache, and resolving the parameters' dumpers and the columns' loaders
-    again cost more than the rest of a primary-key fetch (``bench/db_engine.py``). A cursor that
-    fetched a large result is replaced, so the connection does not hold those rows in memory.
-    """
-
-    __slots__ = ("_cursor", "_raw")
+    __slots__ = ("_cursor", "_raw", "_wire")
 
     def __init__(self, backend: Backend, raw: psycopg.AsyncConnection[Any]) -> None:
         super().__init__(backend)
         self._raw = raw
+        # Made once: a new psycopg cursor starts with an empty adapter cache.
         self._cursor = raw.cursor()
+        config = backend.config
+        self._wire = WireConnection(raw, config.prepare_threshold, config.statement_cache_size)
 
     @property
     def raw(self) -> psycopg.AsyncConnection[Any]:
         return self._raw
 
+    async def _run(self, sql: str, params: Params) -> tuple[Optional[PGresult], list[str]]:
+        try:
+            return await self._wire.run(sql, params)
+        except psycopg.Error as exc:
+            if exc.sqlstate is None and self._raw.pgconn.status == ConnStatus.BAD:
+                self._broken = True
+            raise map_postgresql_error(exc, sql, params) from exc
+        except BaseException:
+            # Cancelled with the statement in flight: stop it on the server, and keep the
+            # connection only if its answer is drained (it would meet the next user).
+            if self._raw.pgconn.transaction_status == TransactionStatus.ACTIVE:
+                self._broken = not await self._wire.abandon(self._raw)
+            raise
+
     async def execute(self, query: Query, params: Params = None) -> ExecuteResult:
         if query.__class__ is not str:
             query, params = unpack_query(query, params)
-        cur = self._cursor
-        try:
-            await cur.execute(query, params)
-        except psycopg.Error as exc:
-            raise map_postgresql_error(exc, query, params) from exc
-        return ExecuteResult(cur.rowcount)
+        result, _ = await self._run(query, params)
+        count = result.command_tuples if result is not None else None
+        return ExecuteResult(-1 if count is None else count)
 
     async def execute_many(self, query: Query, seq_of_params: Sequence[Params]) -> int:
         sql, _ = unpack_query(query, None) if query.__class__ is not str else (query, None)
@@ -171,16 +178,15 @@ class PostgreSQLConnection(Connection):
         return cur.rowcount
 
     async def _fetch(self, sql: str, params: Params) -> tuple[Sequence[str], Sequence[Any]]:
-        cur = self._cursor
-        try:
-            await cur.execute(sql, params)
-            rows = await cur.fetchall()
-        except psycopg.Error as exc:
-            raise map_postgresql_error(exc, sql, params) from exc
-        if len(rows) > _RETAINED_ROWS:
-            self._cursor = self._raw.cursor()
-        description = cur.description
-        return ([column.name for column in description] if description else ()), rows
+        result, columns = await self._run(sql, params)
+        if result is None or result.status != ExecStatus.TUPLES_OK:
+            command = result.command_status if result is not None else None
+            status = command.decode() if command else "none"
+            problem = psycopg.ProgrammingError(
+                f"the statement returned no rows (command status: {status}): run it with execute()"
+            )
+            raise map_postgresql_error(problem, sql, params)
+        return columns, self._wire.rows(result)
 
     async def _stream(
         self, sql: str, params: Params, batch_size: int
