@@ -13,6 +13,11 @@ Each round runs every library once per operation, in rotating order; a ratio is 
 per-round ratios (peer time / CovetPy time: above 1 means CovetPy is ahead). Also measured: bytes
 per loaded instance beyond its field values (tracemalloc over 100,000 instances; target 235).
 
+With PostgreSQL, also the TechEmpower database tests' ORM calls (``bench/tfb/app.py``) against
+``bench/tfb/app_raw.py``'s SQL on the same held connection, in CPU time per request shape
+(``process_time``: the server's time is not counted), when the TFB database is set up
+(``python -m bench.tfb.setup``): reported, not a target (issue 7's 1.1× is over HTTP).
+
 Run: ``python -m bench.orm [--backends sqlite,postgresql] [--rounds 9]``. Writes bench/results/orm.json;
 the exit status is 1 when a target is missed (unless ``COVET_BENCH_NO_FAIL=1``).
 """
@@ -254,6 +259,84 @@ def summarise(times: dict[str, dict[str, list[float]]], memory: float) -> dict[s
     return result
 
 
+TFB_SHAPES = ("db", "fortunes", "updates_20")
+
+
+async def bench_tfb_shapes(rounds: int) -> dict[str, Any]:
+    """µs of CPU per TFB request shape, the ORM app's calls against the raw app's (median of rounds)."""
+    import random
+
+    import covet.orm
+    from bench.tfb.app_raw import ALL_FORTUNES, READ_WORLD, WRITE_WORLDS
+    from bench.tfb.models import Fortune, World
+    from bench.tfb.spec import dsn
+
+    rnd = random.Random(7)
+    get_world = World.objects.get
+    calls = {"db": 200, "fortunes": 100, "updates_20": 10}
+    async with Database(dsn(), pool_min_size=1, pool_max_size=1, connect_timeout=3) as db:
+        covet.orm.setup(db)
+        try:
+            async with db.connection() as conn:
+
+                async def orm_db() -> None:
+                    for _ in range(calls["db"]):
+                        await get_world(pk=rnd.randint(1, 10000))
+
+                async def raw_db() -> None:
+                    for _ in range(calls["db"]):
+                        await conn.fetch_one(READ_WORLD, (rnd.randint(1, 10000),), as_tuples=True)
+
+                async def orm_fortunes() -> None:
+                    for _ in range(calls["fortunes"]):
+                        [(f.id, f.message) for f in await Fortune.objects.all()]
+
+                async def raw_fortunes() -> None:
+                    for _ in range(calls["fortunes"]):
+                        await db.fetch_all(ALL_FORTUNES, as_tuples=True)
+
+                async def orm_updates() -> None:
+                    for _ in range(calls["updates_20"]):
+                        ids = sorted(rnd.sample(range(1, 10001), 20))
+                        worlds = [await get_world(pk=id_) for id_ in ids]
+                        for world in worlds:
+                            world.randomNumber = rnd.randint(1, 10000)
+                        await World.objects.bulk_update(worlds, ["randomNumber"])
+
+                async def raw_updates() -> None:
+                    for _ in range(calls["updates_20"]):
+                        ids = sorted(rnd.sample(range(1, 10001), 20))
+                        for id_ in ids:
+                            await conn.fetch_one(READ_WORLD, (id_,), as_tuples=True)
+                        await conn.execute(WRITE_WORLDS, (ids, [rnd.randint(1, 10000) for _ in ids]))
+
+                pairs = {
+                    "db": (orm_db, raw_db),
+                    "fortunes": (orm_fortunes, raw_fortunes),
+                    "updates_20": (orm_updates, raw_updates),
+                }
+                result: dict[str, Any] = {}
+                for shape in TFB_SHAPES:
+                    runs = dict(zip(("orm", "raw"), pairs[shape], strict=True))
+                    for run in runs.values():  # warm up: prepared statements, shapes, imports
+                        await run()
+                    times: dict[str, list[float]] = {"orm": [], "raw": []}
+                    for i in range(rounds):
+                        for name in in_turn(list(runs), i):
+                            start = time.process_time()
+                            await runs[name]()
+                            times[name].append((time.process_time() - start) / calls[shape] * 1e6)
+                    ratios = [o / r for o, r in zip(times["orm"], times["raw"], strict=True)]
+                    result[shape] = {
+                        "orm_cpu_us": round(statistics.median(times["orm"]), 1),
+                        "raw_cpu_us": round(statistics.median(times["raw"]), 1),
+                        "orm_over_raw": round(statistics.median(ratios), 3),
+                    }
+        finally:
+            covet.orm.teardown()
+    return result
+
+
 def print_backend(backend: str, result: dict[str, Any]) -> None:
     print(f"\n{backend}: CovetPy ORM vs SQLAlchemy 2 asyncio ORM, Tortoise, Django (medians; peer / covet)")
     for op, entry in result["operations"].items():
@@ -268,6 +351,11 @@ def print_backend(backend: str, result: dict[str, Any]) -> None:
     )
     for problem in result["missed"]:
         print(f"  MISSED: {problem}")
+    for shape, entry in result.get("tfb_shapes", {}).items():
+        print(
+            f"  TFB {shape:12} CPU per request: ORM {entry['orm_cpu_us']:7.1f} µs, "
+            f"raw {entry['raw_cpu_us']:7.1f} µs, ORM/raw {entry['orm_over_raw']:.2f}×"
+        )
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -284,6 +372,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 report["backends"][backend] = {"skipped": str(exc)}
                 continue
             result = await bench_backend(backend, url, path, args.rounds)
+            if backend == "postgresql":
+                try:
+                    result["tfb_shapes"] = await bench_tfb_shapes(args.rounds)
+                except Exception as exc:  # noqa: BLE001 - reported: the TFB database is optional here
+                    print(f"TFB shapes: skipped, {type(exc).__name__}: {exc} (python -m bench.tfb.setup)")
             report["backends"][backend] = result
             print_backend(backend, result)
     return report

@@ -51,7 +51,7 @@ def get_database(using: Optional[Database] = None) -> Database:
 class DatabaseInfo:
     """A database's dialect (for compiling) and ORM operations (for what differs)."""
 
-    __slots__ = ("__weakref__", "backend", "dialect", "ops", "sql_cache")
+    __slots__ = ("__weakref__", "backend", "dialect", "ops", "select_shapes", "sql_cache")
 
     def __init__(self, dialect: Dialect, ops: Operations) -> None:
         self.dialect = dialect
@@ -59,6 +59,8 @@ class DatabaseInfo:
         self.backend = ops.name
         #: SQL the ORM built once for this database, by the ORM's own keys (get by pk …).
         self.sql_cache: dict[Any, Any] = {}
+        #: QuerySet shapes compiled for this database (see covet.orm.shapes), False: not cacheable.
+        self.select_shapes: dict[Any, Any] = {}
 
 
 _infos: weakref.WeakKeyDictionary[Database, DatabaseInfo] = weakref.WeakKeyDictionary()

@@ -7,7 +7,8 @@ is the query a web app runs most (the TFB ``/db`` test is nothing else).
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import weakref
+from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, Union
 
 from covet._speedups.orm_rows import load_instance
@@ -16,6 +17,8 @@ from covet.orm import connection
 from covet.orm.connection import database_info, get_database, known_info
 from covet.orm.errors import FieldError
 from covet.orm.expressions import Expression, Q
+from covet.orm.fields import Field
+from covet.orm.instrumentation import WATCH
 from covet.orm.query import QueryCompiler, QueryState
 from covet.orm.queryset import QuerySet
 
@@ -82,7 +85,8 @@ class Manager(Generic[M]):
     def __set_name__(self, owner: type[M], name: str) -> None:
         self.model = owner
         self.name = name
-        self._pk_names = frozenset({"pk", "pk__exact"})
+        self._pk_keys: frozenset[str] = frozenset()  # the names get() takes for the pk (once _meta is made)
+        self._by_pk: Optional[tuple[weakref.ref[Database], str, Optional[Callable[[Any], Any]], Any]] = None
 
     def get_queryset(self) -> QuerySet[M]:
         return QuerySet(self.model)
@@ -113,33 +117,54 @@ class Manager(Generic[M]):
     async def count(self) -> int:
         return await self.get_queryset().count()
 
-    async def get(self, *args: Union[Q, Expression], **kwargs: Any) -> M:
+    def get(self, *args: Union[Q, Expression], **kwargs: Any) -> Coroutine[Any, Any, M]:
+        """The one object matching (see ``QuerySet.get``); by primary key alone, the fast path.
+
+        PERF: a plain function returning the coroutine to await: one coroutine per get, not two.
+        """
         if not args and len(kwargs) == 1:
             ((key, value),) = kwargs.items()
-            meta = self.model._meta
-            if key in self._pk_names or key == meta.pk.name or key == meta.pk.attname:
-                return await self._get_by_pk(value)
-        return await self.get_queryset().get(*args, **kwargs)
+            if key in (self._pk_keys or self._find_pk_keys()):
+                return self._get_by_pk(value)
+        return self.get_queryset().get(*args, **kwargs)
+
+    def _find_pk_keys(self) -> frozenset[str]:
+        pk = self.model._meta.pk
+        self._pk_keys = frozenset({"pk", "pk__exact", pk.name, pk.attname})
+        return self._pk_keys
 
     async def _get_by_pk(self, value: Any) -> M:
         """PERF: the TFB hot path — SQL made once per (model, database), one fetch, one loader call."""
-        model = self.model
         db = get_database(None)
-        info = known_info(db)
-        if info is None:
-            info = await database_info(db)
+        by_pk = self._by_pk
+        if by_pk is None or by_pk[0]() is not db:
+            by_pk = await self._prepare_get_by_pk(db)
+        _, sql, to_db, layout = by_pk
+        if WATCH.active:
+            WATCH.record(sql)
+        row = await db.fetch_one(sql, (value if to_db is None else to_db(value),), as_tuples=True)
+        if row is None:
+            model = self.model
+            raise model.DoesNotExist(f"no {model.__name__} matches pk={value!r}")
+        return load_instance(row, layout, db)  # type: ignore[no-any-return]
+
+    async def _prepare_get_by_pk(
+        self, db: Database
+    ) -> tuple[weakref.ref[Database], str, Optional[Callable[[Any], Any]], Any]:
+        """The get-by-pk SQL, the pk's ``to_db`` (None when it returns values as they are) and the
+        row layout, for ``db``: built once per database, kept here for the last one used."""
+        info = known_info(db) or await database_info(db)
+        model = self.model
         key = (model, "get_pk")
         cached = info.sql_cache.get(key)
         if cached is None:
             from covet.db.query.expressions import Param
 
-            meta = model._meta
+            pk = model._meta.pk
             compiler = QueryCompiler(QueryState(model), info)
-            pk_column = compiler.base.c[meta.pk.column]
+            pk_column = compiler.base.c[pk.column]
             query = info.dialect.compile(compiler.select(ordered=False).where(pk_column == Param(0)))
-            cached = info.sql_cache[key] = (query.sql, meta.pk.to_db, model._layout(info.backend))
-        sql, to_db, layout = cached
-        row = await connection.fetch_one(db, sql, (to_db(value),))
-        if row is None:
-            raise model.DoesNotExist(f"no {model.__name__} matches pk={value!r}")
-        return load_instance(row, layout, db)  # type: ignore[no-any-return]
+            to_db = None if type(pk).to_db is Field.to_db else pk.to_db
+            cached = info.sql_cache[key] = (query.sql, to_db, model._layout(info.backend))
+        self._by_pk = (weakref.ref(db), *cached)
+        return self._by_pk

@@ -24,6 +24,7 @@ from covet.orm.errors import FieldError, QuerySetNotLoaded
 from covet.orm.expressions import Aggregate, Expression, Q
 from covet.orm.loading import build_instances
 from covet.orm.query import QueryCompiler, QueryState, RelatedNode
+from covet.orm.shapes import compile_shape, shape_of
 
 if TYPE_CHECKING:
     from covet.orm.managers import RawQuerySet
@@ -69,32 +70,53 @@ class QuerySet(Generic[M]):
         return db, info
 
     def __await__(self) -> Generator[Any, None, list[Any]]:
-        return self._fetch_all().__await__()
+        # PERF: one coroutine per evaluation (_run keeps its results), not one around another.
+        return (self._run() if self._result_cache is None else self._fetch_all()).__await__()
 
     async def _fetch_all(self) -> list[Any]:
-        if self._result_cache is None:
-            self._result_cache = await self._run()
-        return self._result_cache
+        return await self._run() if self._result_cache is None else self._result_cache
+
+    def _keep(self, results: list[Any]) -> list[Any]:
+        self._result_cache = results
+        return results
 
     async def _run(self) -> list[Any]:
+        """Run the query, keep its results (see ``_keep``) and return them."""
         state = self._state
         if state.empty or (state.high is not None and state.high <= state.low):
-            return []
-        db, info = await self._info()
+            return self._keep([])
+        db = get_database(self._using)
+        info = known_info(db)
+        if info is None:
+            info = await database_info(db)
+        described = shape_of(state)
+        if described is not None:
+            key, values = described
+            shape = info.select_shapes.get(key)
+            if shape is None:
+                shape = compile_shape(state, info, key, values)
+            if shape:
+                params = shape.params(values)
+                if params is not False:
+                    rows = await connection.fetch_all(db, shape.sql, params)
+                    if shape.tree is None:
+                        return self._keep(_shape_values(rows, state))
+                    objects = build_instances(rows, shape.tree, [], info.backend, db)
+                    if state.prefetch and objects:
+                        await _prefetch(objects, state.prefetch, db)
+                    return self._keep(objects)
         compiler = QueryCompiler(state, info)
         if state.values is not None:
             query = compiler.select(compiler.value_columns())
             rows = await _fetch(db, info, query)
-            return _shape_values(rows, state)
+            return self._keep(_shape_values(rows, state))
         columns, tree = compiler.related_columns()
         query = compiler.select(columns)
         rows = await _fetch(db, info, query)
         objects = build_instances(rows, tree, list(state.annotations), info.backend, db)
         if state.prefetch and objects:
-            from covet.orm.prefetch import prefetch_related_objects
-
-            await prefetch_related_objects(objects, state.prefetch, db)
-        return objects
+            await _prefetch(objects, state.prefetch, db)
+        return self._keep(objects)
 
     def __aiter__(self) -> AsyncIterator[Any]:
         return self._aiter()
@@ -432,7 +454,9 @@ class QuerySet(Generic[M]):
     async def bulk_update(
         self, objs: Iterable[M], fields: Sequence[str], *, batch_size: Optional[int] = None
     ) -> int:
-        """Write ``fields`` of every object with one UPDATE … CASE per batch; the rows updated."""
+        """Write ``fields`` of every object; the number of rows matched (an object listed twice
+        counts once, its first values are written). On PostgreSQL one ``UPDATE … FROM unnest(…)``
+        (per ``batch_size`` objects, if given), elsewhere one ``UPDATE … CASE`` per batch."""
         from covet.orm.bulk import bulk_update
 
         return await bulk_update(self, list(objs), fields, batch_size)
@@ -489,9 +513,7 @@ class QuerySet(Generic[M]):
             return _shape_values(rows, state)
         objects = build_instances(rows, tree, list(state.annotations), info.backend, db)
         if state.prefetch and objects:
-            from covet.orm.prefetch import prefetch_related_objects
-
-            await prefetch_related_objects(objects, state.prefetch, db)
+            await _prefetch(objects, state.prefetch, db)
         return objects
 
     def raw(self, sql: str, params: Any = None) -> RawQuerySet[M]:
@@ -503,6 +525,12 @@ class QuerySet(Generic[M]):
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
+
+async def _prefetch(objects: list[Any], lookups: tuple[Any, ...], db: Database) -> None:
+    from covet.orm.prefetch import prefetch_related_objects
+
+    await prefetch_related_objects(objects, lookups, db)
 
 
 async def _fetch(db: Database, info: DatabaseInfo, statement: Any) -> list[Any]:
