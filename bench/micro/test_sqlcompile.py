@@ -1,4 +1,4 @@
-"""sqlcompile and sqlnodes: bench/sql_compile.py's simple and complex SELECT compiled for PostgreSQL,
+"""sqlcompile: bench/sql_compile.py's simple and complex SELECT compiled for PostgreSQL,
 with no cache (a full render) and with the shape cached (the walk that collects parameters)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bench.micro.kernels import case, kernel
+from bench.micro.kernels import case
 
 SIMPLE = ('SELECT "users"."id", "users"."name" FROM "users" WHERE "users"."id" = %s', (18,))
 COMPLEX = (
@@ -30,11 +30,4 @@ def test_compile_select(
 ) -> None:
     run = case("sqlcompile", f"compile {shape} select, {cache}")
     assert run() == expected
-    benchmark(run)
-
-
-def test_build_select_nodes(benchmark: Any) -> None:
-    run = case("sqlnodes", "SELECT with WHERE, ORDER BY, LIMIT (4 nodes)")
-    kind, _shape_code, columns = run()
-    assert (kind, columns) == (kernel("sqlnodes").K_SELECT, 3)
     benchmark(run)
