@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install build serve test test-interpreted bench tfb-setup lint clean
+.PHONY: install build serve test test-interpreted bench bench-micro tfb-setup lint clean
 
 # The build tools go into the venv too: `make build` recompiles in place with them.
 $(PY):
@@ -43,6 +43,11 @@ test: build
 
 bench: build
 	$(PY) -m bench
+
+# bench/micro (pytest-benchmark) compiled, then with COVET_NO_EXTENSIONS=1, writing
+# bench/results/micro-{compiled,interpreted}.json, then the table of the two. BENCH_ARGS="--max-time 0.1".
+bench-micro: build
+	$(PY) -m bench.micro $(BENCH_ARGS)
 
 # The TechEmpower database (COVET_TFB_DSN, default the local hello_world); `make bench` does it too.
 tfb-setup: install

@@ -6,10 +6,10 @@ database of ``COVET_TFB_DSN`` itself). bench/README.md describes each stage and 
 Options go to the HTTP comparison and the TFB suite (``python -m bench --help`` lists them),
 except ``--skip-speedups`` (kernels compiled vs interpreted), ``--skip-components`` (routing,
 typed handlers, middleware, SQL compilation, database engine, ORM, and the report-only file
-sending and Request accessor costs) and ``--skip-tfb``. The exit status is non-zero when a floor
-in bench/floors.json is missed or cannot be judged, when a compiled kernel disagrees with its
-interpreted form, when a stage that has a verdict misses it (routing, middleware, ORM) or when
-any stage crashes, unless ``--no-fail`` or ``COVET_BENCH_NO_FAIL=1`` is given.
+sending, Request accessor costs and bench/micro) and ``--skip-tfb``. The exit status is non-zero
+when a floor in bench/floors.json is missed or cannot be judged, when a compiled kernel disagrees
+with its interpreted form, when a stage that has a verdict misses it (routing, middleware, ORM)
+or when any stage crashes, unless ``--no-fail`` or ``COVET_BENCH_NO_FAIL=1`` is given.
 """
 
 import sys
@@ -28,6 +28,7 @@ from bench import (
     sql_compile,
 )
 from bench.http import run
+from bench.micro import run as micro
 
 #: The component stages, in the order they run; report-only ones always exit 0 unless they crash.
 COMPONENTS: dict[str, Callable[[list[str]], int]] = {
@@ -39,6 +40,7 @@ COMPONENTS: dict[str, Callable[[list[str]], int]] = {
     "orm": orm.main,
     "file_sending": file_sending.main,
     "request_accessors": request_accessors.main,
+    "micro": micro.main,
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import re
 from collections.abc import Callable
 from types import ModuleType
@@ -283,6 +284,40 @@ def rows_cases(mod: ModuleType) -> list[Case]:
     ]
 
 
+@functools.cache
+def _orm_model() -> type:
+    """A five-column model (id, a string, a float, a bool, an int), defined once per process."""
+    from covet.orm import BooleanField, CharField, FloatField, IntegerField, Model
+
+    class Item(Model):
+        name = CharField(max_length=60)
+        price = FloatField()
+        active = BooleanField()
+        stock = IntegerField()
+
+        class Meta:
+            db_table = "bench_item"
+
+    return Item
+
+
+def orm_rows_cases(mod: ModuleType) -> list[Case]:
+    """What every loaded QuerySet does per row: the layout is built as ``Model._layout`` builds it,
+    but from ``mod`` (the form being measured), and no database is involved."""
+    model = _orm_model()
+    fields = model._meta.fields  # type: ignore[attr-defined]
+    names = [f.attname for f in fields]
+    layout = mod.InstanceLayout(model, names, [f.loader("postgresql") for f in fields])
+    rows = [(i, f"item-{i}", i * 1.5, i % 2 == 0, i * 7) for i in range(1000)]
+
+    def load() -> Any:
+        built = mod.load_instances(rows, layout, None)
+        last = built[-1]
+        return len(built), type(last).__name__, [getattr(last, name) for name in names], last._row
+
+    return [Case("load_instances: 1,000 rows of 5 columns into model instances", load)]
+
+
 CASES: dict[str, Callable[[ModuleType], list[Case]]] = {
     "http11": http11_cases,
     "messages": messages_cases,
@@ -291,4 +326,5 @@ CASES: dict[str, Callable[[ModuleType], list[Case]]] = {
     "sqlnodes": sqlnodes_cases,
     "sqlcompile": sqlcompile_cases,
     "rows": rows_cases,
+    "orm_rows": orm_rows_cases,
 }
