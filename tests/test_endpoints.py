@@ -100,6 +100,16 @@ async def struct_untyped(request):  # a plain handler may return a Struct too
     return User(4, "dee")
 
 
+@app.get("/raw-bytes")
+async def raw_bytes(request):
+    return b"\x00\x01binary"
+
+
+@app.get("/text")
+async def text(request):
+    return "plain words"
+
+
 router = Router()
 
 
@@ -169,3 +179,11 @@ async def test_a_none_annotated_handler_that_returns_a_value_is_a_logged_500(cli
         reply = await client.get("/none-but-something")
     assert reply.status_code == 500
     assert "is annotated -> None but returned 'surprise'" in caplog.text
+
+
+async def test_bytes_and_str_returns_become_octet_stream_and_text(client):
+    raw = await client.get("/raw-bytes")
+    assert (raw.status_code, raw.content) == (200, b"\x00\x01binary")
+    assert raw.headers["content-type"] == "application/octet-stream"
+    words = await client.get("/text")
+    assert (words.text, words.headers["content-type"]) == ("plain words", "text/plain; charset=utf-8")

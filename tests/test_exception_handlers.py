@@ -1,5 +1,6 @@
 """Exception handlers by class and by status, the default HTTPException answer, the debug page."""
 
+import asyncio
 import logging
 
 import httpx
@@ -7,7 +8,8 @@ import pytest
 
 from covet import Covet, HTTPException, JSONResponse, PlainTextResponse
 from covet.middleware import BaseHTTPMiddleware, Middleware
-from covet.testing import TestClient
+from covet.db import Database, PoolTimeout
+from covet.testing import AsyncTestClient, TestClient
 from covet.testing.live import live_server
 
 
@@ -246,3 +248,44 @@ def test_handlers_cannot_be_added_once_the_app_serves():
     app.__covet_handler__()
     with pytest.raises(RuntimeError, match="after the application has started"):
         app.add_exception_handler(ValueError, lambda request, exc: None)
+
+
+async def test_an_exhausted_database_pool_is_a_503_with_retry_after(tmp_path, caplog):
+    db = Database(f"sqlite:///{tmp_path / 'pool.db'}", pool_max_size=1, acquire_timeout=0.1)
+    app = Covet()
+
+    @app.get("/busy")
+    async def busy(request):
+        async with db.connection():  # the only connection, held while another task wants one
+            return await asyncio.get_running_loop().create_task(db.fetch_val("SELECT 1"))
+
+    await db.connect()
+    try:
+        async with AsyncTestClient(app) as client:
+            with caplog.at_level(logging.WARNING, logger="covet.error"):
+                response = await client.get("/busy")
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "1"
+        assert "too busy" in response.text
+        assert "no connection free" in caplog.text  # the pool's own message, for the operator
+        assert await db.fetch_val("SELECT 1") == 1  # and the pool works again afterwards
+    finally:
+        await db.disconnect()
+
+
+def test_a_handler_for_pool_timeout_replaces_the_default():
+    app = Covet()
+
+    @app.get("/busy")
+    async def busy(request):
+        raise PoolTimeout("no connection free after 0.1 s")
+
+    @app.exception_handler(PoolTimeout)
+    async def overloaded(request, exc):
+        return JSONResponse({"error": "overloaded"}, status_code=503, headers={"retry-after": "30"})
+
+    with TestClient(app) as client:
+        response = client.get("/busy")
+    assert (response.status_code, response.json(), response.headers["retry-after"]) == (
+        503, {"error": "overloaded"}, "30",
+    )

@@ -6,7 +6,9 @@
 
 * Around the endpoint, inside the middleware: an ``HTTPException`` goes to the handler of its
   status code, else any exception to the handler of the nearest class in its MRO
-  (``HTTPException`` has a default one: its detail as text). Middleware sees their responses.
+  (``HTTPException`` has a default one: its detail as text; ``covet.db.PoolTimeout`` too: a 503
+  with ``Retry-After``, since the database pool being exhausted is an overload, not a bug).
+  Middleware sees their responses.
 * Outermost, for what is left: the handler registered for ``500`` or ``Exception``, else a plain
   500 — or, with ``Covet(debug=True)`` only, the traceback page (HTML or text by ``Accept``,
   escaped). Middleware sees these exceptions propagate from ``call_next``. Natively the server
@@ -21,10 +23,12 @@ from __future__ import annotations
 import html
 import inspect
 import linecache
+import logging
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
+from covet.db.errors import PoolTimeout
 from covet.exceptions import HTTPException
 from covet.responses import HTMLResponse, PlainTextResponse, Response
 
@@ -36,6 +40,10 @@ HandlerKey = Union[int, type[BaseException]]
 
 # Lines of source shown around each frame's current line on the debug page.
 _CONTEXT_LINES = 3
+# Seconds a client is asked to wait when no database connection was free.
+POOL_RETRY_AFTER = 1
+
+logger = logging.getLogger("covet.error")
 
 
 def http_exception_response(request: Request, exc: HTTPException) -> Response:
@@ -43,6 +51,17 @@ def http_exception_response(request: Request, exc: HTTPException) -> Response:
     if exc.status_code in (204, 304):
         return Response(status_code=exc.status_code, headers=exc.headers or None)
     return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers or None)
+
+
+def pool_timeout_response(request: Request, exc: PoolTimeout) -> Response:
+    """No database connection came free in time: 503 and ``Retry-After``, logged as a warning
+    (the message says how full the pool was; raise its max_size or find the slow holder)."""
+    logger.warning("%s %s: 503, %s", request.method, request.url.path, exc)
+    return PlainTextResponse(
+        "Service Unavailable: the server is too busy, try again shortly",
+        status_code=503,
+        headers={"Retry-After": str(POOL_RETRY_AFTER)},
+    )
 
 
 def plain_server_error(request: Request, exc: Exception) -> Response:
@@ -60,7 +79,10 @@ class ExceptionHandlers:
 
     def __init__(self, handlers: Mapping[HandlerKey, ExceptionHandler] | None = None) -> None:
         self.by_status: dict[int, ExceptionHandler] = {}
-        self.by_class: dict[type[BaseException], ExceptionHandler] = {HTTPException: http_exception_response}
+        self.by_class: dict[type[BaseException], ExceptionHandler] = {
+            HTTPException: http_exception_response,
+            PoolTimeout: pool_timeout_response,
+        }
         self.server_error: ExceptionHandler | None = None
         for key, handler in (handlers or {}).items():
             self.add(key, handler)
