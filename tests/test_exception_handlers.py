@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from covet import Covet, HTTPException, JSONResponse, PlainTextResponse
-from covet.middleware import BaseHTTPMiddleware, Middleware
 from covet.db import Database, PoolTimeout
+from covet.middleware import BaseHTTPMiddleware, Middleware
 from covet.testing import AsyncTestClient, TestClient
 from covet.testing.live import live_server
 
