@@ -357,8 +357,17 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"error: {', '.join(missing)} not found on PATH", file=sys.stderr)
         return 2
     server_cpu, client_cpu = _pinning(args)
+    previous_cpus = os.sched_getaffinity(0)
     if client_cpu is not None:
         os.sched_setaffinity(0, {client_cpu})  # keep this process off the server's core
+    try:
+        return _run(args, server_cpu, client_cpu)
+    finally:
+        # `python -m bench` runs the TFB suite in this process next: give it every core back.
+        os.sched_setaffinity(0, previous_cpus)
+
+
+def _run(args: argparse.Namespace, server_cpu: Optional[int], client_cpu: Optional[int]) -> int:
     floors = floors_for(load_floors(args.floors), args.suite)
     names = args.only or [t.name for t in TARGETS.values() if t.default and args.suite in t.suites]
     order = list(SUITES[args.suite]) + [t for t in ALL_TESTS if t not in SUITES[args.suite]]
