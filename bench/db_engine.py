@@ -13,7 +13,8 @@
 4. **bulk insert**: 10,000 rows with ``execute_many`` against ``copy_records`` (COPY on PostgreSQL).
 5. **statement cost** (PostgreSQL): CPU time of this process per point query while 16 tasks each
    run queries back to back, as under a loaded server: ``Database.fetch_one`` (a pool of 16, a
-   checkout per query) against psycopg's cursor and asyncpg, each task on its own connection.
+   checkout per query), the same on a connection each task holds, psycopg's cursor and asyncpg
+   (each task on its own connection).
    Wall time mostly waits on the server; the client's CPU per query is what a server spends.
 
 Run: ``python -m bench.db_engine [--backends sqlite,postgresql,mysql] [--rows 10000] [--rounds 15]``.
@@ -371,6 +372,13 @@ async def bench_statement_cost(url: str, lookups: int, rounds: int) -> dict[str,
                 await db.fetch_one(sql, (i % lookups,))
         return work
 
+    def covet_held_worker(_: int) -> Callable[[int], Awaitable[None]]:
+        async def work(n: int) -> None:
+            async with db.connection() as conn:
+                for i in range(n):
+                    await conn.fetch_one(sql, (i % lookups,))
+        return work
+
     def psycopg_worker(k: int) -> Callable[[int], Awaitable[None]]:
         cur = raw_conns[k].cursor()
 
@@ -388,7 +396,12 @@ async def bench_statement_cost(url: str, lookups: int, rounds: int) -> dict[str,
                 await conn.fetchrow(peer_sql, i % lookups)
         return work
 
-    makers = {"covet.db fetch_one": covet_worker, "psycopg cursor": psycopg_worker, "asyncpg": asyncpg_worker}
+    makers = {
+        "covet.db fetch_one": covet_worker,
+        "covet.db, held connection": covet_held_worker,
+        "psycopg cursor": psycopg_worker,
+        "asyncpg": asyncpg_worker,
+    }
     workers = {name: [make(k) for k in range(STATEMENT_TASKS)] for name, make in makers.items()}
     try:
         for group in workers.values():
