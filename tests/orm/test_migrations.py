@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import textwrap
 import uuid
@@ -15,6 +16,7 @@ import pytest
 
 from covet.cli import main
 from covet.db import Database
+from covet.orm.migrations.executor import MIGRATIONS_TABLE
 from tests.db.conftest import BACKENDS, SERVER_URLS, require_server
 
 V1 = """
@@ -76,6 +78,19 @@ class Migration(migrations.Migration):
 """
 
 
+# A migration whose second operation fails: its first must not survive it (where DDL is transactional).
+BROKEN = """
+from covet.orm import migrations
+
+class Migration(migrations.Migration):
+    dependencies = ["0001_initial"]
+    operations = [
+        migrations.CreateModel("{p}_first", [("id", migrations.Field("BigAutoField", primary_key=True))]),
+        migrations.RunSQL("{sql}"),
+    ]
+"""
+
+
 @pytest.fixture(params=BACKENDS)
 def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
     backend: str = request.param
@@ -98,7 +113,7 @@ def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str
 
 async def _drop(url: str, prefix: str) -> None:
     async with Database(url) as db:
-        for table in ("article_labels", "article", "label", "writer"):
+        for table in ("article_labels", "article", "label", "writer", "first"):
             await db.execute(f"DROP TABLE IF EXISTS {prefix}_{table}")
         await db.execute("DROP TABLE IF EXISTS covet_migrations")
 
@@ -106,6 +121,11 @@ async def _drop(url: str, prefix: str) -> None:
 async def _query(url: str, sql: str) -> list[Any]:
     async with Database(url) as db:
         return [tuple(row) for row in await db.fetch_all(sql)]
+
+
+async def _execute(url: str, sql: str) -> None:
+    async with Database(url) as db:
+        await db.execute(sql)
 
 
 def _tables(project: dict[str, Any]) -> set[str]:
@@ -201,3 +221,40 @@ def test_migrate_reports_unknown_targets_and_missing_database(
     assert main(["migrate", "--migrations", str(project["migrations"])]) == 2
     with pytest.raises(SystemExit, match="--models"):
         main(["makemigrations", "--migrations", str(project["migrations"])])
+
+
+def test_a_migration_failing_part_way_is_rolled_back_or_says_what_stayed(
+    project: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = project["prefix"]
+    assert _cli(project, "makemigrations", "--models", f"{p}_v1") == 0
+    broken = project["migrations"] / "0002_broken.py"
+    broken.write_text(BROKEN.format(p=p, sql=f"INSERT INTO {p}_no_such_table VALUES (1)"))
+
+    assert _cli(project, "migrate") == 1
+    out, err = capsys.readouterr()
+    assert "Applying 0001_initial... OK" in out and "0002_broken... OK" not in out
+    assert "migrate failed" in err
+    assert "while running migration 0002_broken: run SQL (1 statement)" in err
+    records = f"SELECT name FROM {MIGRATIONS_TABLE}"
+    assert asyncio.run(_query(project["url"], records)) == [("0001_initial",)]  # 0002 not recorded
+    if project["backend"] == "mysql":
+        # MySQL commits DDL as it runs: the table stays, and the message says so and what to do.
+        assert f"{p}_first" in _tables(project)
+        assert "was not rolled back" in err and f"create table {p}_first" in err
+        assert "not recorded as applied: undo those steps by hand, then run migrate again" in err
+        asyncio.run(_execute(project["url"], f"DROP TABLE {p}_first"))
+    else:
+        assert f"{p}_first" not in _tables(project)
+        assert "applying 0002_broken was rolled back: the database is as it was before" in err
+
+    # Fixed, it applies from where the database is (the cached bytecode of the old file must go).
+    shutil.rmtree(project["migrations"] / "__pycache__", ignore_errors=True)
+    broken.write_text(BROKEN.format(p=p, sql=f"UPDATE {p}_writer SET name = name"))
+    assert _cli(project, "migrate") == 0
+    assert "Applying 0002_broken... OK" in capsys.readouterr().out
+    assert f"{p}_first" in _tables(project)
+    assert asyncio.run(_query(project["url"], records + " ORDER BY name")) == [
+        ("0001_initial",),
+        ("0002_broken",),
+    ]
