@@ -66,7 +66,10 @@ class Covet(RouteShortcuts):
 
     ``settings`` (``covet.Settings``, by default read from the environment) decide debug mode,
     the secret key, the allowed hosts and the security headers every response gets; ``debug``
-    overrides the settings' value.
+    overrides the settings' value. In debug mode an unhandled exception answers with the
+    traceback page, and each request is one block of the ORM's N+1 detection: a SELECT shape run
+    twice within one request logs a warning naming the line that repeated it
+    (``covet.orm.instrumentation``).
     """
 
     def __init__(
@@ -206,19 +209,19 @@ class Covet(RouteShortcuts):
     def __covet_handler__(self) -> Any:
         """What CovetPy's server calls instead of ASGI: ``dispatch``, ``convert``, ``handle_error``.
 
-        The compiled ``Dispatcher`` when the app has no middleware and no ``async`` exception
-        handler (each request costs what routing and the handler cost), carrying the default
-        security headers for the server to send with every response when they are on; else
-        the native stack;
-        None when the outermost middleware is a pure ASGI one, so that the server runs the app
-        through ASGI.
+        The compiled ``Dispatcher`` when the app has no middleware, no ``async`` exception
+        handler and is not in debug mode (each request costs what routing and the handler
+        cost), carrying the default security headers for the server to send with every
+        response when they are on; else the native stack; None when the outermost middleware
+        is a pure ASGI one, so that the server runs the app through ASGI.
         """
         dispatcher = self._compile()
         stack = self.middleware_stack
         if stack.http is None:
             return None
         outer, inner = self.framework_middleware
-        if not outer and not self.user_middleware and not self.exception_handlers.any_async:
+        plain = not outer and not self.user_middleware and not self.exception_handlers.any_async
+        if plain and not self.debug:  # debug mode watches each request's queries: NativeStack
             if self.default_headers is not None:
                 # The headers go out with the server's Server and Date lines: no layer at all.
                 return Dispatcher(dispatcher.table, self, self.default_headers)
@@ -378,6 +381,14 @@ class Covet(RouteShortcuts):
                 self._log_unhandled(request, exc)
             return self.answer_unhandled(request, await call_async(handler, request, exc))
 
+    async def handle_watching_queries(self, request: Request) -> Response:
+        """``handle`` with the request as one block of N+1 detection: how debug mode serves."""
+        # Imported here: the ORM loads only for apps in debug mode (or that use it).
+        from covet.orm.instrumentation import detect_repeated_queries
+
+        with detect_repeated_queries():
+            return await self.handle(request)
+
     async def call_endpoint(self, request: Request) -> Response:
         """Route and run ``request``, answering its exceptions with their handlers: the layer
         the middleware wraps. An exception no handler takes propagates (to the 500)."""
@@ -415,6 +426,12 @@ class Covet(RouteShortcuts):
         await self._lifespan.shutdown(self)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.debug and scope["type"] == "http":
+            from covet.orm.instrumentation import detect_repeated_queries
+
+            with detect_repeated_queries():  # one block of N+1 detection per request
+                await self.middleware_stack.asgi(scope, receive, send)
+            return
         await self.middleware_stack.asgi(scope, receive, send)
 
 
@@ -423,14 +440,15 @@ class NativeStack:
 
     ``dispatch`` hands the server ``Covet.handle``'s coroutine: it awaits the outermost layer
     and answers what escapes it inside the request's context (so ``async`` exception handlers
-    can run, and the error log sees the request's context variables, its request id say).
+    can run, and the error log sees the request's context variables, its request id say). In
+    debug mode (as the app is when the server starts) it is ``Covet.handle_watching_queries``.
     """
 
     __slots__ = ("app", "dispatch", "convert", "handle_error")
 
     def __init__(self, app: Covet) -> None:
         self.app = app
-        self.dispatch = app.handle
+        self.dispatch = app.handle_watching_queries if app.debug else app.handle
         self.convert = app.convert
         self.handle_error = app.handle_error
 

@@ -8,9 +8,10 @@ block (in this task and the tasks it starts), and fail listing them::
 
 N+1 detection: ``detect_repeated_queries()`` around a block (a request, a test) logs a warning on
 the ``covet.orm`` logger the first time one SELECT shape runs again, with the line of code that
-ran it. With ``COVET_DEBUG=1`` (or ``enable_n_plus_one_detection()``) every asyncio context gets
-such a block by itself, and CovetPy runs each request in a fresh context: one block per request.
-Only queries run through the ORM are seen.
+ran it. Each request is such a block in debug mode (``Covet(debug=True)``, or the settings' debug,
+``COVET_DEBUG=1``) and in tests (``covet.testing``'s clients, unless ``detect_n_plus_one=False``).
+``enable_n_plus_one_detection()`` gives every asyncio context a block by itself, outside any app
+too. Only queries run through the ORM are seen; with no block open, each costs one flag check.
 """
 
 from __future__ import annotations

@@ -22,6 +22,9 @@ server: httpx.get(server.url + "/")``.
 
 ``assert_num_queries(n)`` / ``assert_max_queries(n)`` (from ``covet.orm``) fail a block that runs
 another number of ORM queries: ``with assert_num_queries(1): await Book.objects.select_related(...)``.
+The clients watch each request for N+1 queries: a SELECT shape run twice while answering one
+request logs a warning on the ``covet.orm`` logger with the line that repeated it (look for it
+with pytest's ``caplog``); ``TestClient(app, detect_n_plus_one=False)`` turns that off.
 """
 
 try:

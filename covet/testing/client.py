@@ -26,13 +26,18 @@ class _InProcess:
     lifespan: LifespanDriver
 
     def _attach(
-        self, app: ASGIApp, raise_server_exceptions: bool, root_path: str, client: tuple[str, int]
+        self,
+        app: ASGIApp,
+        raise_server_exceptions: bool,
+        root_path: str,
+        client: tuple[str, int],
+        detect_n_plus_one: bool,
     ) -> ASGITransport:
         self.app = app
         self.lifespan_state = {}
         self.asgi_transport = ASGITransport(
             app, raise_server_exceptions=raise_server_exceptions, root_path=root_path, client=client,
-            state=self.lifespan_state,
+            state=self.lifespan_state, detect_n_plus_one=detect_n_plus_one,
         )
         self.lifespan = LifespanDriver(app, self.lifespan_state)
         return self.asgi_transport
@@ -74,6 +79,9 @@ class AsyncTestClient(_InProcess, httpx.AsyncClient):
     ``async with AsyncTestClient(app) as client`` runs the app's lifespan around the block.
     Cookies are kept, redirects followed (``follow_redirects=False`` to see them), and an
     exception that escapes the app is raised in the test unless ``raise_server_exceptions=False``.
+    Each request is one block of the ORM's N+1 detection: a SELECT shape the app runs twice
+    while answering it logs a warning on ``covet.orm`` naming the line that repeated it;
+    ``detect_n_plus_one=False`` turns that off.
     """
 
     __test__ = False  # not a pytest test class
@@ -89,8 +97,9 @@ class AsyncTestClient(_InProcess, httpx.AsyncClient):
         follow_redirects: bool = True,
         cookies: Optional[httpx._types.CookieTypes] = None,
         headers: Optional[dict[str, str]] = None,
+        detect_n_plus_one: bool = True,
     ) -> None:
-        transport = self._attach(app, raise_server_exceptions, root_path, client)
+        transport = self._attach(app, raise_server_exceptions, root_path, client, detect_n_plus_one)
         super().__init__(
             transport=transport, base_url=base_url, follow_redirects=follow_redirects, cookies=cookies,
             headers=_client_headers(headers),
@@ -183,7 +192,8 @@ class TestClient(_InProcess, httpx.Client):
     request on the same loop (so what start-up opened, a database pool say, can be used).
     Outside a ``with`` block each request gets a loop of its own. Cookies are kept, redirects
     followed, and an exception that escapes the app is raised in the test unless
-    ``raise_server_exceptions=False``.
+    ``raise_server_exceptions=False``. Each request is one block of the ORM's N+1 detection, as
+    for ``AsyncTestClient``; ``detect_n_plus_one=False`` turns it off.
     """
 
     __test__ = False  # not a pytest test class
@@ -199,8 +209,9 @@ class TestClient(_InProcess, httpx.Client):
         follow_redirects: bool = True,
         cookies: Optional[httpx._types.CookieTypes] = None,
         headers: Optional[dict[str, str]] = None,
+        detect_n_plus_one: bool = True,
     ) -> None:
-        asgi_transport = self._attach(app, raise_server_exceptions, root_path, client)
+        asgi_transport = self._attach(app, raise_server_exceptions, root_path, client, detect_n_plus_one)
         transport = BlockingTransport(asgi_transport, self._portal)
         self.portal: Optional[anyio.from_thread.BlockingPortal] = None
         self.exit_stack = contextlib.ExitStack()

@@ -4,7 +4,8 @@ The app runs in a Task of the transport's event loop; the httpx response is retu
 app has started it, and its body is read as the app sends it (so ``client.stream(...)`` works
 on endless responses). An exception that escapes the app is raised in the test when
 ``raise_server_exceptions`` (the default, as in Starlette's TestClient); otherwise the client
-sees the 500 the app sent, or a bare 500 when it sent nothing.
+sees the 500 the app sent, or a bare 500 when it sent nothing. Each request is one block of the
+ORM's N+1 detection unless ``detect_n_plus_one=False`` (see ``covet.orm.instrumentation``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from urllib.parse import unquote
 import httpx
 
 from covet.asgi import ASGI_VERSION, ASGIApp, Message, Scope
+from covet.orm.instrumentation import detect_repeated_queries
 
 _DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
 # Body chunks an app may send ahead of the test reading them before its ``send`` waits.
@@ -62,16 +64,18 @@ class ASGITransport(httpx.AsyncBaseTransport):
         root_path: str = "",
         client: tuple[str, int] = ("testclient", 50000),
         state: Optional[dict[str, Any]] = None,
+        detect_n_plus_one: bool = True,
     ) -> None:
         self.app = app
         self.raise_server_exceptions = raise_server_exceptions
         self.root_path = root_path
         self.client = client
         self.state = state if state is not None else {}
+        self.detect_n_plus_one = detect_n_plus_one
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         scope = scope_from_request(request, "http", self.root_path, self.client, self.state)
-        exchange = _Exchange(request, self.raise_server_exceptions)
+        exchange = _Exchange(request, self.raise_server_exceptions, self.detect_n_plus_one)
         exchange.task = asyncio.get_running_loop().create_task(exchange.run(self.app, scope))
         await exchange.started.wait()
         if exchange.status == 0:  # the app ended without starting a response
@@ -92,9 +96,12 @@ class ASGITransport(httpx.AsyncBaseTransport):
 class _Exchange:
     """``receive`` and ``send`` between one httpx request and the app."""
 
-    def __init__(self, request: httpx.Request, raise_server_exceptions: bool) -> None:
+    def __init__(
+        self, request: httpx.Request, raise_server_exceptions: bool, detect_n_plus_one: bool
+    ) -> None:
         self.request = request
         self.raise_server_exceptions = raise_server_exceptions
+        self.detect_n_plus_one = detect_n_plus_one
         self.body: Optional[AsyncIterator[bytes]] = None
         self.request_done = False
         self.status = 0
@@ -107,7 +114,12 @@ class _Exchange:
 
     async def run(self, app: ASGIApp, scope: Scope) -> None:
         try:
-            await app(scope, self.receive, self.send)
+            if self.detect_n_plus_one:
+                # This Task's context is the request's: the block covers it alone.
+                with detect_repeated_queries():
+                    await app(scope, self.receive, self.send)
+            else:
+                await app(scope, self.receive, self.send)
         finally:
             self.started.set()
 

@@ -115,3 +115,53 @@ async def test_operations_apply_and_roll_back(db: Database) -> None:
     finally:
         await db.execute(f"DROP TABLE IF EXISTS {table}")
         await db.execute(f"DROP TABLE IF EXISTS {MIGRATIONS_TABLE}")
+
+
+async def test_the_index_a_foreign_key_uses_can_be_dropped_and_restored(db: Database) -> None:
+    # MySQL will not drop an index a foreign key relies on: the key comes off around the drop.
+    parent, child = f"par_{uuid.uuid4().hex[:8]}", f"chi_{uuid.uuid4().hex[:8]}"
+    key = Field(
+        "ForeignKey", null=True, on_delete="SET_NULL", target=Field("BigAutoField"), to=parent, to_column="id"
+    )
+
+    class Initial(Migration):
+        operations = [
+            CreateModel(parent, [("id", Field("BigAutoField", primary_key=True))]),
+            CreateModel(
+                child,
+                [("id", Field("BigAutoField", primary_key=True)), ("parent_id", key)],
+                indexes=[Index(f"{child}_parent_idx", ("parent_id",))],
+            ),
+        ]
+
+    class Unindex(Migration):
+        dependencies = ["0001_initial"]
+        operations = [RemoveIndex(child, f"{child}_parent_idx")]
+
+    migrations: list[Migration] = []
+    for name, cls in (("0001_initial", Initial), ("0002_unindex", Unindex)):
+        migration = cls()
+        migration.name = name
+        migrations.append(migration)
+    executor = MigrationExecutor(db, migrations, report=lambda line: None)
+    ph = "?" if db.backend == "sqlite" else "%s"
+
+    async def the_key_holds() -> None:
+        await db.execute(f"DELETE FROM {child}")
+        await db.execute(f"DELETE FROM {parent}")
+        await db.execute(f"INSERT INTO {parent} (id) VALUES (1)")
+        await db.execute(f"INSERT INTO {child} (parent_id) VALUES ({ph})", (1,))
+        with pytest.raises(IntegrityError):
+            await db.execute(f"INSERT INTO {child} (parent_id) VALUES ({ph})", (99,))
+
+    try:
+        await executor.migrate()
+        await the_key_holds()
+        await executor.migrate("0001")  # the index back
+        await the_key_holds()
+        await executor.migrate("0002")
+        await the_key_holds()
+    finally:
+        await db.execute(f"DROP TABLE IF EXISTS {child}")
+        await db.execute(f"DROP TABLE IF EXISTS {parent}")
+        await db.execute(f"DROP TABLE IF EXISTS {MIGRATIONS_TABLE}")

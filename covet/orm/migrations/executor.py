@@ -1,8 +1,9 @@
 """Applying and rolling back migrations, recorded in the ``covet_migrations`` table.
 
 Each migration runs in its own transaction where DDL is transactional (PostgreSQL, SQLite): a
-failure leaves the database as it was before that migration. MySQL commits DDL as it goes, so a
-failing migration there can stop half-way (the message says which operation failed).
+failure leaves the database as it was before that migration, which is not recorded. MySQL commits
+DDL as it goes, so a failing migration there can stop half-way: the error's notes say which
+operation failed and which ones before it stay done (and the migration is not recorded).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from covet.db.query import Column, Table, delete, insert, select
 from covet.orm.connection import database_info
 from covet.orm.errors import ImproperlyConfigured
 from covet.orm.migrations.loader import Migration
+from covet.orm.migrations.operations import Operation
 from covet.orm.migrations.schema import SchemaEditor
 from covet.orm.migrations.state import ProjectState
 
@@ -101,18 +103,32 @@ class MigrationExecutor:
         steps = await self.plan(target)
         if not steps:
             self.report("No migrations to apply.")
+        transactional = (await database_info(self.db)).ops.transactional_ddl
         for migration, backwards in steps:
             verb = "Unapplying" if backwards else "Applying"
             started = time.perf_counter()
-            async with self._scope():
-                editor = await self._editor()
-                await self._run_operations(editor, migration, backwards)
-                await self._record(editor, migration, backwards)
+            done: list[Operation] = []
+            try:
+                async with self._scope():
+                    editor = await self._editor()
+                    await self._run_operations(editor, migration, backwards, done)
+                    await self._record(editor, migration, backwards)
+            except Exception as exc:
+                exc.add_note(_aftermath(migration, backwards, done, transactional))
+                raise
             elapsed = (time.perf_counter() - started) * 1000
             self.report(f"{verb} {migration.name}... OK ({elapsed:.0f} ms)")
         return steps
 
-    async def _run_operations(self, editor: SchemaEditor, migration: Migration, backwards: bool) -> None:
+    async def _run_operations(
+        self,
+        editor: SchemaEditor,
+        migration: Migration,
+        backwards: bool,
+        done: Optional[list[Operation]] = None,
+    ) -> None:
+        """Run the migration's operations in order (reversed when ``backwards``); each one that
+        completes is appended to ``done``."""
         before = self.state_before(migration)
         states = [before]
         for operation in migration.operations:
@@ -131,6 +147,8 @@ class MigrationExecutor:
             except Exception as exc:
                 exc.add_note(f"while running migration {migration.name}: {operation.describe()}")
                 raise
+            if done is not None:
+                done.append(operation)
 
     async def _record(self, editor: SchemaEditor, migration: Migration, backwards: bool) -> None:
         dialect = editor.info.dialect
@@ -169,3 +187,22 @@ class MigrationExecutor:
                 f"the migration leaves {len(problems)} row(s) whose foreign key points nowhere "
                 f"(first: table {first[0]}, rowid {first[1]}, referencing {first[2]}); it was rolled back"
             )
+
+
+def _aftermath(migration: Migration, backwards: bool, done: Sequence[Operation], transactional: bool) -> str:
+    """What a failed migration left behind, for the error's notes."""
+    verb = "unapplying" if backwards else "applying"
+    recorded = "still recorded as applied" if backwards else "not recorded as applied"
+    if transactional:
+        return (
+            f"{verb} {migration.name} was rolled back: the database is as it was before, "
+            f"and the migration is {recorded}"
+        )
+    if not done:
+        return f"no step of {migration.name} before the failing one had run; it is {recorded}"
+    steps = "; ".join(operation.describe() for operation in done)
+    return (
+        f"this database commits DDL as it runs, so {verb} {migration.name} was not rolled back: "
+        f"these steps before the failing one stay done: {steps}. The migration is {recorded}: "
+        "undo those steps by hand, then run migrate again"
+    )

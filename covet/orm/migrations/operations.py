@@ -263,7 +263,7 @@ class AddIndex(Operation):
         await editor.add_index(self.table, self.index)
 
     async def backwards(self, editor: SchemaEditor, before: ProjectState, after: ProjectState) -> None:
-        await editor.drop_index(self.table, self.index)
+        await editor.drop_index(self.table, self.index, before[self.table])
 
     def describe(self) -> str:
         return f"create index {self.index.name} on {self.table}"
@@ -290,7 +290,7 @@ class RemoveIndex(Operation):
         model.indexes = [i for i in model.indexes if i.name != self.name]
 
     async def forwards(self, editor: SchemaEditor, before: ProjectState, after: ProjectState) -> None:
-        await editor.drop_index(self.table, self._index(before))
+        await editor.drop_index(self.table, self._index(before), before[self.table])
 
     async def backwards(self, editor: SchemaEditor, before: ProjectState, after: ProjectState) -> None:
         await editor.add_index(self.table, self._index(before))

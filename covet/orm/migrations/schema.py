@@ -158,11 +158,27 @@ class SchemaEditor:
         unique = "UNIQUE " if index.unique else ""
         await self.run(f"CREATE {unique}INDEX {ident(index.name)} ON {ident(table)} ({columns})")
 
-    async def drop_index(self, table: str, index: Index) -> None:
-        if self.backend == "mysql":
-            await self.run(f"DROP INDEX {self.ident(index.name)} ON {self.ident(table)}")
-        else:
-            await self.run(f"DROP INDEX {self.ident(index.name)}")
+    async def drop_index(self, table: str, index: Index, state: Optional[ModelState] = None) -> None:
+        """``state``, the table as it is, lets MySQL drop the index a foreign key of it relies on."""
+        ident = self.ident
+        if self.backend != "mysql":
+            await self.run(f"DROP INDEX {ident(index.name)}")
+            return
+        # MySQL refuses to drop the index a foreign key uses (error 1553): take the key off around
+        # the drop; added back, it makes its own index, as a key without an index of ours has.
+        leading = index.columns[0].lstrip("-") if index.columns else None
+        keys = [
+            (column, field)
+            for column, field in (state.fields if state is not None else ())
+            if column == leading and field.to is not None and field.db_constraint
+        ]
+        for column, _ in keys:
+            await self.run(
+                f"ALTER TABLE {ident(table)} DROP FOREIGN KEY {ident(index_name(table, [column], 'fk'))}"
+            )
+        await self.run(f"DROP INDEX {ident(index.name)} ON {ident(table)}")
+        for column, field in keys:
+            await self.run(f"ALTER TABLE {ident(table)} ADD {self.foreign_key_clause(table, column, field)}")
 
     async def add_constraint(self, state: ModelState, constraint: Any) -> None:
         """``state`` is the table with the constraint already in it."""
