@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from covet.db import Database, DatabaseError, ProgrammingError
+from covet.db import ConnectionError, Database, DatabaseError, ProgrammingError
 from covet.db.backends.pg_wire import numbered_placeholders
 
 from .conftest import POSTGRESQL_URL, require_server
@@ -163,3 +163,29 @@ async def test_copy_through_execute_is_refused_and_the_connection_stays_usable(p
             await conn.fetch_all("COPY (SELECT generate_series(1, 50000)) TO STDOUT")
         assert await conn.fetch_val("SELECT count(*) FROM wire_copy") == 0
         assert await conn.fetch_val("SELECT %s::int", (9,)) == 9
+
+
+async def test_a_connection_killed_between_statements_fails_clearly_and_is_replaced(pg: Database) -> None:
+    require_server("postgresql")
+    async with Database(POSTGRESQL_URL, pool_min_size=1, pool_max_size=1) as db:
+        with pytest.raises(ConnectionError):
+            async with db.connection() as conn:
+                pid = await conn.fetch_val("SELECT pg_backend_pid()")  # our reader is on its socket now
+                await pg.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                await asyncio.sleep(0.3)  # the server's goodbye arrives while nobody waits
+                assert not conn._wire._reading  # read and let go, not spinning on a dead socket
+                await conn.fetch_val("SELECT 1")
+        assert await db.fetch_val("SELECT %s::int", (3,)) == 3  # a fresh connection
+        assert db.pool_stats().connections_replaced >= 1
+
+
+async def test_psycopg_can_use_the_connection_between_covet_statements(pg: Database) -> None:
+    async with pg.connection() as conn:
+        assert await conn.fetch_val("SELECT %s::int", (1,)) == 1
+        cur = await conn.raw.execute("SELECT 2")  # psycopg's own wait on the same socket
+        assert await cur.fetchone() == (2,)
+        assert await conn.fetch_val("SELECT %s::int", (3,)) == 3
+        rows = [r async for r in conn.iterate("SELECT generate_series(1, 5) AS n", batch_size=2)]
+        assert [r["n"] for r in rows] == [1, 2, 3, 4, 5]
+        assert await conn.execute_many("SELECT %s::int", [(1,), (2,)]) >= 0
+        assert await conn.fetch_val("SELECT %s::int", (4,)) == 4

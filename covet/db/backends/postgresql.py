@@ -112,6 +112,8 @@ class PostgreSQLConnection(Connection):
 
     @property
     def raw(self) -> psycopg.AsyncConnection[Any]:
+        """psycopg's connection, for what covet.db does not wrap (and for the pool)."""
+        self._wire.stop_reading()  # psycopg waits on the socket its own way
         return self._raw
 
     async def _run(self, sql: str, params: Params) -> tuple[Optional[PGresult], list[str]]:
@@ -140,6 +142,7 @@ class PostgreSQLConnection(Connection):
         if not seq_of_params:
             return 0
         own_transaction = self._tx_depth == 0  # all rows or none
+        self._wire.stop_reading()  # psycopg's cursor waits on the socket its own way
         cur = self._cursor
         try:
             if own_transaction:
@@ -168,7 +171,7 @@ class PostgreSQLConnection(Connection):
         value adapted as a parameter would be; one statement, so all rows or none."""
         target, names = self._copy_target(table, columns, schema, escape_percent=False)
         sql = f"COPY {target} ({names}) FROM STDIN"
-        cur = self._raw.cursor()
+        cur = self.raw.cursor()
         try:
             async with cur.copy(sql) as copy:
                 for row in records:
@@ -195,7 +198,7 @@ class PostgreSQLConnection(Connection):
         own_transaction = self._tx_depth == 0
         if own_transaction:
             await self.execute("BEGIN")
-        cur = self._raw.cursor(name=f"covet_{next(_cursor_names)}")
+        cur = self.raw.cursor(name=f"covet_{next(_cursor_names)}")
         try:
             try:
                 await cur.execute(sql, params)
@@ -224,7 +227,7 @@ class PostgreSQLConnection(Connection):
         """Roll back the transaction opened for a batch or a stream that failed midway."""
         try:
             if self._raw.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
-                await self._raw.execute("ROLLBACK")
+                await self.raw.execute("ROLLBACK")
         except BaseException:
             self._broken = True
             raise
@@ -250,7 +253,7 @@ class PostgreSQLConnection(Connection):
         status = self._raw.info.transaction_status
         if status == TransactionStatus.ACTIVE:
             raise InterfaceError("connection returned in the middle of a statement")
-        await self._raw.execute("ROLLBACK")
+        await self.raw.execute("ROLLBACK")
 
     def _is_closed(self) -> bool:
         return self._raw.closed or self._raw.broken
