@@ -10,6 +10,12 @@ of the instances; the field object itself stays on ``Model._meta``. Each field k
 - ``deconstruct()``: the call that recreates it, written into migration files.
 
 The SQL column types per database live in ``covet.orm.backends``.
+
+Typing: ``Field[T]`` is generic in what the instance attribute holds, so ``book.title`` reads as
+``str`` and ``Optional[str]`` for ``CharField(max_length=200, null=True)`` (constructor overloads
+on ``null``); ``Book.title`` is the slot's member descriptor, as at run time. The ``__get__`` and
+``__set__`` that say so exist for type checkers only: a field is no attribute of its model's
+class at run time, so instance attribute access stays a plain slot read.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ import enum
 import itertools
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Optional
+from types import MemberDescriptorType
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Optional, TypedDict, overload
 
 import orjson
 
@@ -28,7 +35,19 @@ from covet.db.types import Json
 from covet.orm.errors import ImproperlyConfigured, ValidationError
 
 if TYPE_CHECKING:
+    from typing import Self, Unpack
+
+    from typing_extensions import TypeVar  # a TypeVar default (PEP 696) needs Python 3.13's typing
+
     from covet.orm.models import Model
+
+    #: What the instance attribute holds; a bare ``Field`` is ``Field[Any]``.
+    T = TypeVar("T", default=Any)
+    E = TypeVar("E", bound=enum.Enum)
+else:
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 __all__ = [
     "NOT_PROVIDED",
@@ -67,7 +86,19 @@ NOT_PROVIDED: Any = _NotProvided()
 _creation_order = itertools.count()
 
 
-class Field:
+class FieldOptions(TypedDict, total=False):
+    """Typing only: the keyword arguments every field takes, besides ``null``."""
+
+    default: Any
+    unique: bool
+    index: bool
+    primary_key: bool
+    choices: Optional[Iterable[Any]]
+    validators: Sequence[Validator]
+    db_column: Optional[str]
+
+
+class Field(Generic[T]):
     """Base class of every field.
 
     ``null`` allows NULL; ``default`` is a value or a callable (called per new instance);
@@ -112,6 +143,22 @@ class Field:
         self.validators = tuple(validators)
         self.db_column = db_column
         self.creation_order = next(_creation_order)
+
+    if TYPE_CHECKING:
+        # On a model class the name is the slot ModelBase made (or a relation's descriptor); on
+        # an instance, the value. Anywhere else (``Options.pk: Field``) the field is itself.
+        @overload
+        def __get__(self, instance: None, owner: type[Model]) -> MemberDescriptorType: ...
+        @overload
+        def __get__(self, instance: Model, owner: type[Model]) -> T: ...
+        @overload
+        def __get__(self, instance: object, owner: Any) -> Self: ...
+        def __get__(self, instance: object, owner: Any) -> Any: ...
+        @overload
+        def __set__(self, instance: Model, value: T) -> None: ...
+        @overload
+        def __set__(self, instance: object, value: Self) -> None: ...
+        def __set__(self, instance: object, value: Any) -> None: ...
 
     # -- attachment ------------------------------------------------------------------------------
 
@@ -216,7 +263,19 @@ def _normalise_choices(choices: Optional[Iterable[Any]]) -> Optional[tuple[Any, 
 # -- numbers ---------------------------------------------------------------------------------------
 
 
-class IntegerField(Field):
+class IntegerField(Field[T]):
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: IntegerField[int], *, null: Literal[False] = ..., **options: Unpack[FieldOptions]
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: IntegerField[Optional[int]], *, null: bool, **options: Unpack[FieldOptions]
+        ) -> None: ...
+        def __init__(self, *, null: bool = False, **options: Unpack[FieldOptions]) -> None: ...
+
     internal_type = "IntegerField"
     #: The range the column type holds; values outside it are refused before the database does.
     range: ClassVar[tuple[int, int]] = (-(2**31), 2**31 - 1)
@@ -237,25 +296,57 @@ class IntegerField(Field):
             raise self.fail(f"{value} is out of range for {type(self).__name__} ({low} to {high})")
 
 
-class SmallIntegerField(IntegerField):
+class SmallIntegerField(IntegerField[T]):
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: SmallIntegerField[int], *, null: Literal[False] = ..., **options: Unpack[FieldOptions]
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: SmallIntegerField[Optional[int]], *, null: bool, **options: Unpack[FieldOptions]
+        ) -> None: ...
+        def __init__(self, *, null: bool = False, **options: Unpack[FieldOptions]) -> None: ...
+
     internal_type = "SmallIntegerField"
     range = (-(2**15), 2**15 - 1)
 
 
-class BigIntegerField(IntegerField):
+class BigIntegerField(IntegerField[T]):
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: BigIntegerField[int], *, null: Literal[False] = ..., **options: Unpack[FieldOptions]
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: BigIntegerField[Optional[int]], *, null: bool, **options: Unpack[FieldOptions]
+        ) -> None: ...
+        def __init__(self, *, null: bool = False, **options: Unpack[FieldOptions]) -> None: ...
+
     internal_type = "BigIntegerField"
     range = (-(2**63), 2**63 - 1)
 
 
-class AutoField(IntegerField):
-    """An auto-incremented integer primary key (the default ``id`` of a model)."""
+class AutoField(IntegerField[T]):
+    """An auto-incremented integer primary key (the default ``id`` of a model).
+
+    Typed ``int``: it is None on an instance not saved yet, which the type does not say."""
 
     internal_type = "AutoField"
     auto = True
 
+    @overload
+    def __init__(
+        self: AutoField[int], *, null: Literal[False] = ..., **options: Unpack[FieldOptions]
+    ) -> None: ...
+    @overload
+    def __init__(self: AutoField[Optional[int]], *, null: bool, **options: Unpack[FieldOptions]) -> None: ...
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("primary_key", True)
-        super().__init__(**kwargs)
+        super().__init__(**kwargs)  # type: ignore[misc]  # IntegerField's overloads name their self types
 
     def deconstruct(self) -> tuple[str, dict[str, Any]]:
         name, kwargs = super().deconstruct()
@@ -263,12 +354,37 @@ class AutoField(IntegerField):
         return name, kwargs
 
 
-class BigAutoField(AutoField):
+class BigAutoField(AutoField[T]):
     internal_type = "BigAutoField"
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: BigAutoField[int], *, null: Literal[False] = ..., **options: Unpack[FieldOptions]
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: BigAutoField[Optional[int]], *, null: bool, **options: Unpack[FieldOptions]
+        ) -> None: ...
+        def __init__(self, *, null: bool = False, **options: Unpack[FieldOptions]) -> None: ...
+
     range = BigIntegerField.range
 
 
-class FloatField(Field):
+class FloatField(Field[T]):
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: FloatField[float], *, null: Literal[False] = ..., **options: Unpack[FieldOptions]
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: FloatField[Optional[float]], *, null: bool, **options: Unpack[FieldOptions]
+        ) -> None: ...
+        def __init__(self, *, null: bool = False, **options: Unpack[FieldOptions]) -> None: ...
+
     internal_type = "FloatField"
 
     def to_python(self, value: Any) -> Any:
@@ -284,11 +400,29 @@ def _decimal(value: Any) -> decimal.Decimal:
     return value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
 
 
-class DecimalField(Field):
+class DecimalField(Field[T]):
     """A fixed-point number: ``max_digits`` in all, ``decimal_places`` of them after the point."""
 
     internal_type = "DecimalField"
 
+    @overload
+    def __init__(
+        self: DecimalField[decimal.Decimal],
+        *,
+        max_digits: int,
+        decimal_places: int,
+        null: Literal[False] = ...,
+        **options: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: DecimalField[Optional[decimal.Decimal]],
+        *,
+        max_digits: int,
+        decimal_places: int,
+        null: bool,
+        **options: Unpack[FieldOptions],
+    ) -> None: ...
     def __init__(self, *, max_digits: int, decimal_places: int, **kwargs: Any) -> None:
         if max_digits < 1 or not 0 <= decimal_places <= max_digits:
             raise ImproperlyConfigured(
@@ -339,7 +473,19 @@ class DecimalField(Field):
         return name, kwargs
 
 
-class BooleanField(Field):
+class BooleanField(Field[T]):
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: BooleanField[bool], *, null: Literal[False] = ..., **options: Unpack[FieldOptions]
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: BooleanField[Optional[bool]], *, null: bool, **options: Unpack[FieldOptions]
+        ) -> None: ...
+        def __init__(self, *, null: bool = False, **options: Unpack[FieldOptions]) -> None: ...
+
     internal_type = "BooleanField"
 
     def to_python(self, value: Any) -> Any:
@@ -362,11 +508,19 @@ def _to_bool(value: Any) -> Any:
 # -- text and bytes --------------------------------------------------------------------------------
 
 
-class CharField(Field):
+class CharField(Field[T]):
     """Text of at most ``max_length`` characters (``varchar``)."""
 
     internal_type = "CharField"
 
+    @overload
+    def __init__(
+        self: CharField[str], *, max_length: int, null: Literal[False] = ..., **options: Unpack[FieldOptions]
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: CharField[Optional[str]], *, max_length: int, null: bool, **options: Unpack[FieldOptions]
+    ) -> None: ...
     def __init__(self, *, max_length: int, **kwargs: Any) -> None:
         if not isinstance(max_length, int) or max_length < 1:
             raise ImproperlyConfigured(f"CharField needs a positive max_length, got {max_length!r}")
@@ -388,7 +542,19 @@ class CharField(Field):
         return name, kwargs
 
 
-class TextField(Field):
+class TextField(Field[T]):
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: TextField[str], *, null: Literal[False] = ..., **options: Unpack[FieldOptions]
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: TextField[Optional[str]], *, null: bool, **options: Unpack[FieldOptions]
+        ) -> None: ...
+        def __init__(self, *, null: bool = False, **options: Unpack[FieldOptions]) -> None: ...
+
     internal_type = "TextField"
 
     def to_python(self, value: Any) -> Any:
@@ -397,7 +563,19 @@ class TextField(Field):
         return value
 
 
-class BinaryField(Field):
+class BinaryField(Field[T]):
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: BinaryField[bytes], *, null: Literal[False] = ..., **options: Unpack[FieldOptions]
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: BinaryField[Optional[bytes]], *, null: bool, **options: Unpack[FieldOptions]
+        ) -> None: ...
+        def __init__(self, *, null: bool = False, **options: Unpack[FieldOptions]) -> None: ...
+
     internal_type = "BinaryField"
 
     def to_python(self, value: Any) -> Any:
@@ -418,7 +596,19 @@ def _to_bytes(value: Any) -> Any:
 # -- dates and times -------------------------------------------------------------------------------
 
 
-class DateField(Field):
+class DateField(Field[T]):
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: DateField[datetime.date], *, null: Literal[False] = ..., **options: Unpack[FieldOptions]
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: DateField[Optional[datetime.date]], *, null: bool, **options: Unpack[FieldOptions]
+        ) -> None: ...
+        def __init__(self, *, null: bool = False, **options: Unpack[FieldOptions]) -> None: ...
+
     internal_type = "DateField"
 
     def to_python(self, value: Any) -> Any:
@@ -434,7 +624,19 @@ class DateField(Field):
         raise self.fail(f"expected a date, got {value!r}")
 
 
-class TimeField(Field):
+class TimeField(Field[T]):
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: TimeField[datetime.time], *, null: Literal[False] = ..., **options: Unpack[FieldOptions]
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: TimeField[Optional[datetime.time]], *, null: bool, **options: Unpack[FieldOptions]
+        ) -> None: ...
+        def __init__(self, *, null: bool = False, **options: Unpack[FieldOptions]) -> None: ...
+
     internal_type = "TimeField"
 
     def to_python(self, value: Any) -> Any:
@@ -448,7 +650,22 @@ class TimeField(Field):
         raise self.fail(f"expected a time, got {value!r}")
 
 
-class DateTimeField(Field):
+class DateTimeField(Field[T]):
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: DateTimeField[datetime.datetime],
+            *,
+            null: Literal[False] = ...,
+            **options: Unpack[FieldOptions],
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: DateTimeField[Optional[datetime.datetime]], *, null: bool, **options: Unpack[FieldOptions]
+        ) -> None: ...
+        def __init__(self, *, null: bool = False, **options: Unpack[FieldOptions]) -> None: ...
+
     """A time-zone-aware instant (``timestamptz`` on PostgreSQL; stored as UTC elsewhere).
 
     Naive datetimes are refused: which instant they mean depends on a time zone nobody said.
@@ -483,7 +700,19 @@ def _aware_utc(value: Any) -> Any:
 # -- structured values -----------------------------------------------------------------------------
 
 
-class UUIDField(Field):
+class UUIDField(Field[T]):
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: UUIDField[uuid.UUID], *, null: Literal[False] = ..., **options: Unpack[FieldOptions]
+        ) -> None: ...
+        @overload
+        def __init__(
+            self: UUIDField[Optional[uuid.UUID]], *, null: bool, **options: Unpack[FieldOptions]
+        ) -> None: ...
+        def __init__(self, *, null: bool = False, **options: Unpack[FieldOptions]) -> None: ...
+
     internal_type = "UUIDField"
 
     def to_python(self, value: Any) -> Any:
@@ -507,7 +736,7 @@ def _to_uuid(value: Any) -> Any:
     return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
-class JSONField(Field):
+class JSONField(Field[Any]):
     """Any JSON value (dict, list, str, number, bool). ``save()`` always writes it: changes made
     inside the value cannot be seen."""
 
@@ -532,11 +761,29 @@ def _from_json_text(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
 
-class EnumField(Field):
+class EnumField(Field[T]):
     """Members of ``enum_type``, stored as their values (text for str values, integer for int ones)."""
 
     internal_type = "EnumField"
 
+    @overload
+    def __init__(
+        self: EnumField[E],
+        enum_type: type[E],
+        *,
+        max_length: Optional[int] = None,
+        null: Literal[False] = ...,
+        **options: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: EnumField[Optional[E]],
+        enum_type: type[E],
+        *,
+        max_length: Optional[int] = None,
+        null: bool,
+        **options: Unpack[FieldOptions],
+    ) -> None: ...
     def __init__(
         self, enum_type: type[enum.Enum], *, max_length: Optional[int] = None, **kwargs: Any
     ) -> None:

@@ -9,23 +9,26 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Coroutine, Generator
-from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, Union, overload
 
 from covet._speedups.orm_rows import load_instance
 from covet.db import Database
 from covet.orm import connection
 from covet.orm.connection import database_info, get_database, known_info
 from covet.orm.errors import FieldError
-from covet.orm.expressions import Expression, Q
+from covet.orm.expressions import Aggregate, Expression, Q
 from covet.orm.fields import Field
 from covet.orm.instrumentation import WATCH
 from covet.orm.query import QueryCompiler, QueryState
 from covet.orm.queryset import QuerySet
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterable, Sequence
+    from typing import Self
+
     from covet.orm.models import Model
 
-__all__ = ["Manager", "RawQuerySet"]
+__all__ = ["Manager", "ManagerDescriptor", "RawQuerySet"]
 
 M = TypeVar("M", bound="Model")
 
@@ -91,10 +94,61 @@ class Manager(Generic[M]):
     def get_queryset(self) -> QuerySet[M]:
         return QuerySet(self.model)
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name == "model":
-            raise AttributeError(name)
-        return getattr(self.get_queryset(), name)
+    if TYPE_CHECKING:
+        # The QuerySet methods __getattr__ hands on, spelled out for type checkers: at run time
+        # they are looked up on a fresh QuerySet, so the Manager carries no copies of them.
+        def __get__(self, instance: object, owner: type[Any]) -> Self: ...
+        def none(self) -> QuerySet[M]: ...
+        def reverse(self) -> QuerySet[M]: ...
+        def distinct(self) -> QuerySet[M]: ...
+        def select_related(self, *paths: str) -> QuerySet[M]: ...
+        def prefetch_related(self, *lookups: Any) -> QuerySet[M]: ...
+        def annotate(self, **annotations: Expression) -> QuerySet[M]: ...
+        def values(self, *fields: str) -> QuerySet[Any]: ...
+        def values_list(self, *fields: str, flat: bool = False) -> QuerySet[Any]: ...
+        def select_for_update(
+            self, *, nowait: bool = False, skip_locked: bool = False, of: Sequence[str] = ()
+        ) -> QuerySet[M]: ...
+        async def first(self) -> Optional[M]: ...
+        async def last(self) -> Optional[M]: ...
+        async def exists(self) -> bool: ...
+        async def aggregate(self, *args: Aggregate, **aggregates: Expression) -> dict[str, Any]: ...
+        async def in_bulk(
+            self, ids: Optional[Iterable[Any]] = None, *, field_name: str = "pk"
+        ) -> dict[Any, M]: ...
+        async def get_or_create(
+            self, defaults: Optional[dict[str, Any]] = None, **kwargs: Any
+        ) -> tuple[M, bool]: ...
+        async def update_or_create(
+            self, defaults: Optional[dict[str, Any]] = None, **kwargs: Any
+        ) -> tuple[M, bool]: ...
+        async def update(self, **values: Any) -> int: ...
+        async def delete(self) -> int: ...
+        async def bulk_create(
+            self,
+            objs: Iterable[M],
+            *,
+            batch_size: Optional[int] = None,
+            ignore_conflicts: bool = False,
+            update_conflicts: bool = False,
+            unique_fields: Sequence[str] = (),
+            update_fields: Sequence[str] = (),
+            validate: bool = False,
+        ) -> list[M]: ...
+        async def bulk_update(
+            self, objs: Iterable[M], fields: Sequence[str], *, batch_size: Optional[int] = None
+        ) -> int: ...
+        async def upsert(
+            self, objs: Iterable[M], *, unique_fields: Sequence[str], update_fields: Sequence[str] = ()
+        ) -> list[M]: ...
+        def iterator(self, chunk_size: int = 2000) -> AsyncIterator[M]: ...
+        def raw(self, sql: str, params: Any = None) -> RawQuerySet[M]: ...
+    else:
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("_") or name == "model":
+                raise AttributeError(name)
+            return getattr(self.get_queryset(), name)
 
     def all(self) -> QuerySet[M]:
         return self.get_queryset()
@@ -168,3 +222,17 @@ class Manager(Generic[M]):
             cached = info.sql_cache[key] = (query.sql, to_db, model._layout(info.backend))
         self._by_pk = (weakref.ref(db), *cached)
         return self._by_pk
+
+
+class ManagerDescriptor:
+    """Typing only: what ``Model.objects`` is to a type checker, so ``Book.objects`` reads as
+    ``Manager[Book]`` on every model without the model saying so. At run time ``ModelBase`` puts a
+    plain ``Manager`` on each concrete model; nothing of this class is ever made."""
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __get__(self, instance: None, owner: type[M]) -> Manager[M]: ...
+        @overload
+        def __get__(self, instance: M, owner: type[M]) -> Manager[M]: ...
+        def __get__(self, instance: Optional[M], owner: type[M]) -> Manager[M]: ...

@@ -31,7 +31,7 @@ from covet.orm.fields import NOT_PROVIDED, BigAutoField, Field
 from covet.orm.options import Options
 
 if TYPE_CHECKING:
-    from covet.orm.managers import Manager
+    from covet.orm.managers import Manager, ManagerDescriptor
 
 __all__ = ["Model", "ModelBase"]
 
@@ -126,7 +126,9 @@ class Model(metaclass=ModelBase):
     __slots__ = ("_row", "_db", "_extra")
 
     _meta: ClassVar[Options]
-    objects: ClassVar[Manager[Any]]
+    if TYPE_CHECKING:
+        # ``Book.objects`` reads as ``Manager[Book]``; ModelBase puts the real Manager on each model.
+        objects = ManagerDescriptor()
     DoesNotExist: ClassVar[type[ObjectDoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[MultipleObjectsReturned]]
 

@@ -69,11 +69,11 @@ class QuerySet(Generic[M]):
             info = await database_info(db)
         return db, info
 
-    def __await__(self) -> Generator[Any, None, list[Any]]:
+    def __await__(self) -> Generator[Any, None, list[M]]:
         # PERF: one coroutine per evaluation (_run keeps its results), not one around another.
         return (self._run() if self._result_cache is None else self._fetch_all()).__await__()
 
-    async def _fetch_all(self) -> list[Any]:
+    async def _fetch_all(self) -> list[M]:
         return await self._run() if self._result_cache is None else self._result_cache
 
     def _keep(self, results: list[Any]) -> list[Any]:
@@ -118,14 +118,14 @@ class QuerySet(Generic[M]):
             await _prefetch(objects, state.prefetch, db)
         return self._keep(objects)
 
-    def __aiter__(self) -> AsyncIterator[Any]:
+    def __aiter__(self) -> AsyncIterator[M]:
         return self._aiter()
 
-    async def _aiter(self) -> AsyncIterator[Any]:
+    async def _aiter(self) -> AsyncIterator[M]:
         for item in await self._fetch_all():
             yield item
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[M]:
         if self._result_cache is None:
             raise QuerySetNotLoaded(
                 f"this QuerySet of {self.model.__name__} has not run: `await` it (or `async for` over it) "
@@ -250,11 +250,11 @@ class QuerySet(Generic[M]):
             return self._clone(annotations=merged, annotation_marks=marks, values=(*values, *annotations))
         return self._clone(annotations=merged, annotation_marks=marks)
 
-    def values(self, *fields: str) -> QuerySet[M]:
+    def values(self, *fields: str) -> QuerySet[Any]:
         """Dicts instead of instances: ``values("title", "author__name")`` (all columns by default)."""
         return self._clone(values=self._value_names(fields), values_mode="dict")
 
-    def values_list(self, *fields: str, flat: bool = False) -> QuerySet[M]:
+    def values_list(self, *fields: str, flat: bool = False) -> QuerySet[Any]:
         """Tuples instead of instances; ``flat=True`` with one field gives the values themselves."""
         if flat and len(fields) != 1:
             raise TypeError("values_list(flat=True) takes exactly one field")
@@ -283,7 +283,7 @@ class QuerySet(Generic[M]):
         limited = queryset if state.is_sliced else queryset._clone(high=MAX_GET_RESULTS, ordering=())
         rows = await limited
         if len(rows) == 1:
-            return rows[0]  # type: ignore[no-any-return]
+            return rows[0]
         model = self.model
         described = _describe_filters(args, kwargs)
         if not rows:
@@ -475,7 +475,7 @@ class QuerySet(Generic[M]):
 
     # -- streaming and raw SQL --------------------------------------------------------------------
 
-    async def iterator(self, chunk_size: int = 2000) -> AsyncIterator[Any]:
+    async def iterator(self, chunk_size: int = 2000) -> AsyncIterator[M]:
         """Stream the rows ``chunk_size`` at a time (a server-side cursor on PostgreSQL), with
         bounded memory; prefetch_related runs once per chunk."""
         if chunk_size < 1:

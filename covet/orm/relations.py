@@ -14,15 +14,19 @@ accessors (``author.books``, ``tag.books``) are managers whose queries you await
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Optional, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Optional, Union, overload
 
 from covet.orm import registry
 from covet.orm.errors import ImproperlyConfigured, RelatedNotLoaded
-from covet.orm.fields import NOT_PROVIDED, Field, Loader
+from covet.orm.fields import NOT_PROVIDED, Field, FieldOptions, Loader, T
 from covet.orm.related_managers import ManyRelatedManager, RelatedManager
 
 if TYPE_CHECKING:
+    from typing import Self, TypeVar, Unpack
+
     from covet.orm.models import Model
+
+    M = TypeVar("M", bound=Model)
 
 __all__ = [
     "CASCADE",
@@ -48,7 +52,7 @@ _ON_DELETE = (CASCADE, PROTECT, RESTRICT, SET_NULL, SET_DEFAULT, DO_NOTHING)
 ModelRef = Union[str, "type[Model]"]
 
 
-class ForeignKey(Field):
+class ForeignKey(Field[T]):
     """A many-to-one relation; the column is ``<name>_id`` and holds the target's primary key.
 
     ``on_delete`` says what happens to this row when the target is deleted: CASCADE (delete it
@@ -65,6 +69,41 @@ class ForeignKey(Field):
     related_model: type[Model]
     target_field: Field
 
+    # ``ForeignKey(Author)`` reads as Author on an instance (Optional with null=True); a target
+    # named by a string ("Author", "self") cannot be followed by a type checker: Any.
+    @overload
+    def __init__(
+        self: ForeignKey[M],
+        to: type[M],
+        *,
+        on_delete: str,
+        related_name: Optional[str] = None,
+        db_constraint: bool = True,
+        null: Literal[False] = ...,
+        **options: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[Optional[M]],
+        to: type[M],
+        *,
+        on_delete: str,
+        related_name: Optional[str] = None,
+        db_constraint: bool = True,
+        null: bool,
+        **options: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[Any],
+        to: str,
+        *,
+        on_delete: str,
+        related_name: Optional[str] = None,
+        db_constraint: bool = True,
+        null: bool = ...,
+        **options: Unpack[FieldOptions],
+    ) -> None: ...
     def __init__(
         self,
         to: ModelRef,
@@ -88,6 +127,16 @@ class ForeignKey(Field):
         self.on_delete = on_delete
         self.related_name = related_name
         self.db_constraint = db_constraint
+
+    if TYPE_CHECKING:
+        # On the model class the name is the ForwardDescriptor contribute_to_class puts there.
+        @overload  # type: ignore[override]
+        def __get__(self, instance: None, owner: type[Model]) -> ForwardDescriptor: ...
+        @overload
+        def __get__(self, instance: Model, owner: type[Model]) -> T: ...
+        @overload
+        def __get__(self, instance: object, owner: Any) -> Self: ...
+        def __get__(self, instance: object, owner: Any) -> Any: ...
 
     def attname_for(self, name: str) -> str:
         return f"{name}_id"
@@ -150,15 +199,48 @@ class ForeignKey(Field):
         return name, kwargs
 
 
-class OneToOneField(ForeignKey):
+class OneToOneField(ForeignKey[T]):
     """A ForeignKey with a unique column; the reverse accessor is one object, not a manager."""
 
     internal_type = "OneToOneField"
     multiple = False
 
+    @overload
+    def __init__(
+        self: OneToOneField[M],
+        to: type[M],
+        *,
+        on_delete: str,
+        related_name: Optional[str] = None,
+        db_constraint: bool = True,
+        null: Literal[False] = ...,
+        **options: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: OneToOneField[Optional[M]],
+        to: type[M],
+        *,
+        on_delete: str,
+        related_name: Optional[str] = None,
+        db_constraint: bool = True,
+        null: bool,
+        **options: Unpack[FieldOptions],
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: OneToOneField[Any],
+        to: str,
+        *,
+        on_delete: str,
+        related_name: Optional[str] = None,
+        db_constraint: bool = True,
+        null: bool = ...,
+        **options: Unpack[FieldOptions],
+    ) -> None: ...
     def __init__(self, to: ModelRef, *, on_delete: str, **kwargs: Any) -> None:
         kwargs["unique"] = True
-        super().__init__(to, on_delete=on_delete, **kwargs)
+        super().__init__(to, on_delete=on_delete, **kwargs)  # type: ignore[arg-type]  # typed by the overloads
 
     def deconstruct(self) -> tuple[str, dict[str, Any]]:
         name, kwargs = super().deconstruct()
@@ -200,7 +282,7 @@ class Relation:
         return f"<Relation {self.model.__name__}.{self.accessor_name} (reverse of {self.describe()})>"
 
 
-class ManyToManyField(Field):
+class ManyToManyField(Field[ManyRelatedManager]):
     """A many-to-many relation through a table of pairs.
 
     Without ``through``, the table (``<table>_<name>``) and its model are made for you; with
@@ -229,6 +311,16 @@ class ManyToManyField(Field):
         self.through_ref = through
         self.related_name = related_name
         self.db_table = db_table
+
+    if TYPE_CHECKING:
+        # On the model class the name is the ManyToManyDescriptor contribute_to_class puts there.
+        @overload  # type: ignore[override]
+        def __get__(self, instance: None, owner: type[Model]) -> ManyToManyDescriptor: ...
+        @overload
+        def __get__(self, instance: Model, owner: type[Model]) -> ManyRelatedManager: ...
+        @overload
+        def __get__(self, instance: object, owner: Any) -> Self: ...
+        def __get__(self, instance: object, owner: Any) -> Any: ...
 
     def contribute_to_class(self, model: type[Model], name: str) -> None:
         super().contribute_to_class(model, name)

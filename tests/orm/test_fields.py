@@ -119,7 +119,7 @@ def test_declaration_errors() -> None:
     with pytest.raises(ImproperlyConfigured, match="decimal_places <= max_digits"):
         DecimalField(max_digits=2, decimal_places=3)
     with pytest.raises(ImproperlyConfigured, match="Enum class"):
-        EnumField(int)  # type: ignore[arg-type]
+        EnumField(int)  # type: ignore[type-var]
 
     class Mixed(enum.Enum):
         A = 1
