@@ -133,10 +133,10 @@ class WireConnection:
         first one with rows, else the last command's (None for an empty query).
 
         A failed statement raises psycopg's exception (the caller maps it)."""
-        if self._stale and self._pgconn.transaction_status != _INERROR:
-            await self._deallocate_stale()
         query = sql.encode(self._encoding)
         if params is None:
+            if self._stale:
+                await self._deallocate_stale()
             self._pgconn.send_query(query)
             result = await self._single_result()
             if _FORGETS_PREPARED.match(query):
@@ -148,12 +148,10 @@ class WireConnection:
         dumped = tx.dump_sequence(values, self._auto_formats(count))
         key = (numbered, tx.types)
         entry = self._entry(key) if self._threshold is not None else None
-        if self._stale and self._pgconn.transaction_status != _INERROR:
-            await self._deallocate_stale()  # the one this statement's entry pushed out
+        if self._stale:  # including the one this statement's entry pushed out
+            await self._deallocate_stale()
         if entry is None:
-            self._pgconn.send_query_params(numbered, dumped, tx.types, tx.formats)
-            result = await self._single_result()
-            return result, self._columns(result)
+            return await self._run_unprepared(key, dumped, tx.formats)
         retry = self._pgconn.transaction_status == pq.TransactionStatus.IDLE
         try:
             return await self._run_prepared(entry, key, dumped, tx.formats)
@@ -163,7 +161,12 @@ class WireConnection:
             self._forget_all()
             if not retry:  # the failure aborted the caller's transaction: nothing to retry in
                 raise
-        self._pgconn.send_query_params(numbered, dumped, tx.types, tx.formats)
+        return await self._run_unprepared(key, dumped, tx.formats)
+
+    async def _run_unprepared(
+        self, key: _Key, dumped: Any, formats: Any
+    ) -> tuple[Optional[pq.abc.PGresult], list[str]]:
+        self._pgconn.send_query_params(key[0], dumped, key[1], formats)
         result = await self._single_result()
         return result, self._columns(result)
 
@@ -174,9 +177,7 @@ class WireConnection:
         if entry.name is None:
             if entry.runs < self._threshold or pgconn.transaction_status == _INERROR:  # type: ignore[operator]
                 entry.runs += 1
-                pgconn.send_query_params(key[0], dumped, key[1], formats)
-                result = await self._single_result()
-                return result, self._columns(result)
+                return await self._run_unprepared(key, dumped, formats)
             self._names += 1
             name = b"_covet_%d" % self._names
             pgconn.send_prepare(name, key[0], key[1])
@@ -222,6 +223,10 @@ class WireConnection:
         self._stale.clear()
 
     async def _deallocate_stale(self) -> None:
+        """DEALLOCATE the statements the cache evicted, unless the transaction failed (then the
+        server would refuse; they go with the next statement after the rollback)."""
+        if self._pgconn.transaction_status == _INERROR:
+            return
         names, self._stale = self._stale, []
         self._pgconn.send_query(b"; ".join(b"DEALLOCATE " + name for name in names))
         await self._single_result()
