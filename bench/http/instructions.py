@@ -2,11 +2,13 @@
 
 wrk's requests/s swing by tens of percent when other processes share the cores; the instructions a
 server executes per request do not (callgrind counts them, whatever else runs). Each target starts
-under ``valgrind --tool=callgrind`` with collection off, is checked and warmed up, then
-instrumentation is switched on for one wrk run and off again; the count divided by wrk's request
-total is the cost per request, event loop and kernel-call wrappers included (the kernel's own work is not
-counted). Ratios between targets here predict ratios of throughput on a quiet machine, as long as
-wrk is not the limit.
+under ``valgrind --tool=callgrind`` with collection off, is checked and warmed up (wrk), then
+64 keep-alive connections are opened, instrumentation is switched on, each connection sends a
+fixed number of requests one after another (``bench/http/fixed_load.py``), and instrumentation
+goes off once all are answered: no connection set-up and no request in flight is counted. The
+count divided by the requests is the cost per request, event loop and kernel-call wrappers
+included (the kernel's own work is not counted). Ratios between targets here predict ratios of
+throughput on a quiet machine, as long as wrk is not the limit.
 
     python -m bench.http.instructions                # covet, covet-asgi, uvicorn, bare: plaintext + json
     python -m bench.http.instructions --only covet --tests json --keep DIR  # keep profiles in DIR
@@ -29,6 +31,7 @@ import time
 from pathlib import Path
 
 from bench.http.checks import PATHS, check_server
+from bench.http.fixed_load import run_counted
 from bench.http.processes import ROOT, ServerProcess, free_port
 from bench.http.targets import COVET_LAUNCHER, TARGETS
 from bench.http.wrk import run_wrk, wrk_command
@@ -57,9 +60,16 @@ def _valgrind_pid(server: ServerProcess) -> int:
     return server.process.pid
 
 
-def measure(name: str, test: str, duration: int, connections: int, keep: Path | None) -> dict[str, object]:
+#: Requests per connection by test: enough for a few seconds under callgrind.
+REQUESTS_PER_CONNECTION = {
+    "plaintext": 100, "json": 100, "db": 10, "fortunes": 10, "queries": 2, "updates": 2,
+}
+
+
+def measure(name: str, test: str, connections: int, scale: float, keep: Path | None) -> dict[str, object]:
     target = TARGETS[name]
     port = free_port()
+    per_connection = max(1, round(REQUESTS_PER_CONNECTION.get(test, 10) * scale))
     with tempfile.TemporaryDirectory(prefix="covet-callgrind-") as tmp:
         out_file = Path(tmp) / "callgrind.out"
         argv = _callgrind_argv(target.command(COVET_LAUNCHER, port), out_file)
@@ -72,11 +82,16 @@ def measure(name: str, test: str, duration: int, connections: int, keep: Path | 
             url = server.url + PATHS[test]
             run_wrk(wrk_command(url, test, 2, connections, cpu=1), 2)  # warm up, not counted
             pid = _valgrind_pid(server)
-            _control(pid, "-i", "on")
-            _control(pid, "-z")
-            result, _ = run_wrk(wrk_command(url, test, duration, connections, cpu=1), duration)
-            _control(pid, "-d")
-            _control(pid, "-i", "off")
+
+            def counting(on: bool) -> None:
+                if on:
+                    _control(pid, "-i", "on")
+                    _control(pid, "-z")
+                else:
+                    _control(pid, "-d")
+                    _control(pid, "-i", "off")
+
+            requests = run_counted("127.0.0.1", port, PATHS[test], connections, per_connection, counting)
             time.sleep(0.5)
             instructions = _count(Path(tmp))
             if keep is not None:
@@ -89,10 +104,10 @@ def measure(name: str, test: str, duration: int, connections: int, keep: Path | 
     return {
         "target": name,
         "test": test,
-        "requests": result.requests,
+        "connections": connections,
+        "requests": requests,
         "instructions": instructions,
-        "per_request": instructions / result.requests if result.requests else 0.0,
-        "errors": result.errors,
+        "per_request": instructions / requests,
     }
 
 
@@ -110,7 +125,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(DEFAULT_TARGETS), help="comma-separated targets")
     parser.add_argument("--tests", default="plaintext,json")
-    parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per measurement")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="times the requests per connection of each test (1)"
+    )
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--keep", type=Path, default=None, help="folder to keep callgrind files in")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "instructions.json")
@@ -122,11 +139,11 @@ def main(argv: list[str]) -> int:
     rows = []
     for test in args.tests.split(","):
         for name in args.only.split(","):
-            row = measure(name, test, args.duration, args.connections, args.keep)
+            row = measure(name, test, args.connections, args.scale, args.keep)
             rows.append(row)
             print(
                 f"{test:10} {name:14} {row['per_request']:>10,.0f} instructions/request"
-                f"  ({row['requests']:,} requests{', errors!' if row['errors'] else ''})",
+                f"  ({row['requests']:,} requests)",
                 flush=True,
             )
     base = {r["test"]: r["per_request"] for r in rows if r["target"] == "bare-protocol"}

@@ -322,10 +322,24 @@ class Bench:
 
     def run(self, names: list[str]) -> None:
         for round_ in range(self.args.rounds):
-            shift = round_ % len(names)
-            for name in names[shift:] + names[:shift]:
+            for name in round_order(names, round_):
                 if name not in self.outcome.broken and self.outcome.planned[name]:
                     self.measure_target(name, round_)
+
+
+def round_order(names: list[str], round_: int) -> list[str]:
+    """The order round ``round_`` measures the targets in: rotated, so none is always first, but
+    with an app and its ``-raw`` twin side by side, the first of the two alternating — their ratio
+    is a floor, and drift on a shared machine moves two neighbouring runs least."""
+    groups: list[list[str]] = []
+    for name in names:
+        if name.endswith("-raw") and name[: -len("-raw")] in names:
+            continue
+        twin = f"{name}-raw"
+        groups.append([name, twin] if twin in names else [name])
+    shift = round_ % len(groups)
+    ordered = groups[shift:] + groups[:shift]
+    return [name for group in ordered for name in (group if round_ % 2 == 0 else group[::-1])]
 
 
 def _uses_database(tests: tuple[str, ...]) -> bool:
