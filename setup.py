@@ -5,7 +5,7 @@ import os
 from setuptools import setup
 
 # Keep in step with covet._speedups.COMPILED_MODULES.
-COMPILED_MODULES = ["http11", "messages", "router", "connection", "sqlnodes", "sqlcompile", "rows", "orm_rows"]
+COMPILED_MODULES = ["http11", "messages", "router", "connection", "sqlnodes", "sqlcompile", "rows", "orm_rows", "pk_get"]
 # C libraries linked into a kernel: http11 calls llhttp (vendored, see vendor/llhttp/README.md).
 C_SOURCES = {"http11": [f"vendor/llhttp/src/{name}.c" for name in ("api", "http", "llhttp")]}
 # Every kernel that cimports http11 sees llhttp's types through its .pxd, so all get the header.

@@ -318,6 +318,48 @@ def orm_rows_cases(mod: ModuleType) -> list[Case]:
     return [Case("load_instances: 1,000 rows of 5 columns into model instances", load)]
 
 
+class _NoRoundTrip:
+    """A Database stand-in for ``pk_get``: no held connection, and a ``fetch_one`` whose
+    coroutine is made and closed unrun, so what is timed is the lookup's own steps."""
+
+    def held_connection(self) -> None:
+        return None
+
+    async def fetch_one(self, sql: str, params: Any, *, load: Callable[[Any], Any]) -> Any:
+        return load((params[0], "item", 1.5, True, 7))
+
+
+def pk_get_cases(mod: ModuleType) -> list[Case]:
+    """``Model.objects.get(pk=…)`` up to the fetch: the keyword read, the cached statement, the
+    loader made; then the loader building the instance from a row."""
+    from covet.orm.instrumentation import WATCH
+    from covet.orm.managers import Manager
+
+    model = _orm_model()
+    fields = model._meta.fields  # type: ignore[attr-defined]
+    db = _NoRoundTrip()
+    manager: Manager[Any] = Manager()
+    manager.__set_name__(model, "bench_objects")
+    mod.bind(lambda using: db, WATCH)
+    layout = model._layout("postgresql")  # type: ignore[attr-defined]
+    manager._by_pk = mod.PkGet(db, "SELECT … WHERE id = %s", None, layout, model)  # type: ignore[assignment]
+
+    def start() -> Any:
+        coroutine = mod.manager_get(manager, pk=5)
+        name = coroutine.cr_code.co_name
+        coroutine.close()
+        return name
+
+    def load() -> Any:
+        item = mod.PkLoader(manager._by_pk, db, 5)((5, "item", 1.5, True, 7))
+        return [getattr(item, f.attname) for f in fields]
+
+    return [
+        Case("manager_get(pk=5): the fetch coroutine, made and closed unrun", start),
+        Case("PkLoader: the instance from its row", load),
+    ]
+
+
 CASES: dict[str, Callable[[ModuleType], list[Case]]] = {
     "http11": http11_cases,
     "messages": messages_cases,
@@ -327,4 +369,5 @@ CASES: dict[str, Callable[[ModuleType], list[Case]]] = {
     "sqlcompile": sqlcompile_cases,
     "rows": rows_cases,
     "orm_rows": orm_rows_cases,
+    "pk_get": pk_get_cases,
 }

@@ -17,7 +17,7 @@ from types import ModuleType
 #: The modules that setup.py compiles; keep in step with ``setup.py``. A module comes after the
 #: kernels it imports, so that interpreted it imports their interpreted forms.
 COMPILED_MODULES: tuple[str, ...] = (
-    "http11", "messages", "router", "connection", "sqlnodes", "sqlcompile", "rows", "orm_rows",
+    "http11", "messages", "router", "connection", "sqlnodes", "sqlcompile", "rows", "orm_rows", "pk_get",
 )
 
 

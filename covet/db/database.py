@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union
 
 from covet.db.backends.base import Backend, Connection, Params, Query, RowIterator, unpack_query
@@ -26,7 +26,18 @@ if TYPE_CHECKING:
 
 __all__ = ["Database"]
 
-_current_task = asyncio.current_task
+#: PERF: the loop -> current Task dict that asyncio.current_task() reads (a plain dict up to
+#: 3.13, where current_task is a Python function): read directly, as covet's server does.
+_current_tasks: Optional[dict[Any, Any]] = getattr(asyncio.tasks, "_current_tasks", None)
+_get_running_loop = asyncio.get_running_loop
+
+
+def _current_task() -> Optional[asyncio.Task[Any]]:
+    if _current_tasks is not None:
+        return _current_tasks.get(_get_running_loop())
+    return asyncio.current_task()
+
+
 T = TypeVar("T")
 
 
@@ -116,18 +127,20 @@ class Database:
 
     # -- Queries ---------------------------------------------------------------------------------
 
-    def _current(self) -> Optional[Connection]:
+    def held_connection(self) -> Optional[Connection]:
+        """The connection this task holds in a ``connection()`` or ``transaction()`` block, or
+        None: what every call on the Database inside such a block runs on."""
         held = self._held.get()
-        if held is not None and held[0] is _current_task():
-            return held[1]
-        return None
+        if held is None:
+            return None
+        return held[1] if held[0] is _current_task() else None
 
     async def execute(self, query: Query, params: Params = None) -> ExecuteResult:
         """Run a statement; return the number of rows it affected (-1 when not applicable).
 
         The result is an ``int`` whose ``.lastrowid`` is the id generated for an inserted row on
         MySQL/MariaDB and SQLite (None otherwise; on PostgreSQL use ``RETURNING``)."""
-        conn = self._current()
+        conn = self.held_connection()
         if conn is not None:
             return await conn.execute(query, params)
         backend = self._backend
@@ -140,7 +153,7 @@ class Database:
     async def execute_many(self, query: Query, seq_of_params: Sequence[Params]) -> int:
         """Run a statement for each parameter set, batched (psycopg pipelines them, aiomysql
         rewrites INSERT … VALUES into multi-row INSERTs, sqlite3 loops in C in one hop)."""
-        conn = self._current()
+        conn = self.held_connection()
         if conn is not None:
             return await conn.execute_many(query, seq_of_params)
         backend = self._backend
@@ -166,7 +179,7 @@ class Database:
         Either way all rows go in or none do. Table, schema and column names are checked and
         quoted like the query builder's identifiers (wrap unusual ones in ``quoted()``).
         """
-        conn = self._current()
+        conn = self.held_connection()
         if conn is not None:
             return await conn.copy_records(table, columns, records, schema=schema)
         backend = self._backend
@@ -179,7 +192,7 @@ class Database:
     async def fetch_all(self, query: Query, params: Params = None, *, as_tuples: bool = False) -> list[Any]:
         """Every row: :class:`~covet.db.Record` objects (index, key, attribute access,
         ``dict(row)``), or plain tuples with ``as_tuples=True`` (the fastest)."""
-        conn = self._current()
+        conn = self.held_connection()
         if conn is not None:
             return await conn.fetch_all(query, params, as_tuples=as_tuples)
         backend = self._backend
@@ -195,7 +208,7 @@ class Database:
         """Every row as an instance of ``cls`` built without calling ``__init__``, with an
         attribute per column (or per name in ``names``), set as ``object.__setattr__`` would —
         slots, ``__dict__`` and properties work. The ORM's loading path."""
-        conn = self._current()
+        conn = self.held_connection()
         if conn is not None:
             return await conn.fetch_objects(query, params, cls=cls, names=names)
         backend = self._backend
@@ -205,21 +218,32 @@ class Database:
         finally:
             await backend.release(conn)
 
-    async def fetch_one(self, query: Query, params: Params = None, *, as_tuples: bool = False) -> Any:
-        """The first row, or None. The whole result is fetched: put a LIMIT in the query."""
-        conn = self._current()
+    async def fetch_one(
+        self,
+        query: Query,
+        params: Params = None,
+        *,
+        as_tuples: bool = False,
+        load: Optional[Callable[[Optional[tuple[Any, ...]]], T]] = None,
+    ) -> Any:
+        """The first row, or None. The whole result is fetched: put a LIMIT in the query.
+
+        ``load``, if given, is called with the row as a tuple (None when there is none) and its
+        result is returned instead: an object built on the way out, with no coroutine around
+        this one (the ORM's ``get()`` makes its instance, or raises DoesNotExist, this way)."""
+        conn = self.held_connection()
         if conn is not None:
-            return await conn.fetch_one(query, params, as_tuples=as_tuples)
+            return await conn.fetch_one(query, params, as_tuples=as_tuples, load=load)
         backend = self._backend
         conn = await backend.acquire()
         try:
-            return await conn.fetch_one(query, params, as_tuples=as_tuples)
+            return await conn.fetch_one(query, params, as_tuples=as_tuples, load=load)
         finally:
             await backend.release(conn)
 
     async def fetch_val(self, query: Query, params: Params = None, *, column: Union[int, str] = 0) -> Any:
         """One value: ``column`` (index or name) of the first row, or None when there is no row."""
-        conn = self._current()
+        conn = self.held_connection()
         if conn is not None:
             return await conn.fetch_val(query, params, column=column)
         backend = self._backend
@@ -239,7 +263,7 @@ class Database:
         held while iterating; on MySQL it can run nothing else until the result is consumed.
         """
         sql, params = unpack_query(query, params)
-        return RowIterator(self._backend, self._current(), sql, params, batch_size, as_tuples)
+        return RowIterator(self._backend, self.held_connection(), sql, params, batch_size, as_tuples)
 
     # -- Scopes ----------------------------------------------------------------------------------
 
@@ -259,7 +283,7 @@ class Database:
         return ConnectionScope(self)
 
     async def _hold_connection(self) -> tuple[Connection, bool]:
-        conn = self._current()
+        conn = self.held_connection()
         if conn is not None:
             return conn, False
         conn = await self._backend.acquire()

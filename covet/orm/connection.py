@@ -9,6 +9,7 @@ first query, from a connection's handshake: no query is spent on it.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable, Coroutine
 from typing import Any, Optional
 
 from covet.db import Database
@@ -64,11 +65,14 @@ class DatabaseInfo:
 
 
 _infos: weakref.WeakKeyDictionary[Database, DatabaseInfo] = weakref.WeakKeyDictionary()
+#: PERF: the database asked about last and its facts: WeakKeyDictionary.get makes a weak
+#: reference per call, and an app asks about the same database on every query.
+_last: tuple[Callable[[], Optional[Database]], Optional[DatabaseInfo]] = (lambda: None, None)
 
 
 async def database_info(db: Database) -> DatabaseInfo:
     """The ORM's facts about ``db``, read once per database."""
-    info = _infos.get(db)
+    info = known_info(db)
     if info is None:
         info = _infos[db] = DatabaseInfo(await _dialect(db), operations_for(db.backend))
     return info
@@ -76,7 +80,14 @@ async def database_info(db: Database) -> DatabaseInfo:
 
 def known_info(db: Database) -> Optional[DatabaseInfo]:
     """The facts about ``db`` if they were read already (the synchronous fast path)."""
-    return _infos.get(db)
+    global _last
+    last_db, info = _last
+    if last_db() is db:
+        return info
+    info = _infos.get(db)
+    if info is not None:
+        _last = (weakref.ref(db), info)
+    return info
 
 
 async def _dialect(db: Database) -> Dialect:
@@ -88,24 +99,26 @@ async def _dialect(db: Database) -> Dialect:
 
 
 # -- the one way queries go out: counted and watched when someone listens ----------------------
+# PERF: plain functions handing back the database's coroutine, not coroutines awaiting it: one
+# coroutine less on every ORM query (each level is created, and stepped at every wake-up).
 
 
-async def fetch_all(db: Database, sql: str, params: Any) -> list[Any]:
+def fetch_all(db: Database, sql: str, params: Any) -> Coroutine[Any, Any, list[Any]]:
     if WATCH.active:
         WATCH.record(sql)
-    return await db.fetch_all(sql, params, as_tuples=True)
+    return db.fetch_all(sql, params, as_tuples=True)
 
 
-async def fetch_one(db: Database, sql: str, params: Any) -> Any:
+def fetch_one(db: Database, sql: str, params: Any) -> Coroutine[Any, Any, Any]:
     if WATCH.active:
         WATCH.record(sql)
-    return await db.fetch_one(sql, params, as_tuples=True)
+    return db.fetch_one(sql, params, as_tuples=True)
 
 
-async def execute(db: Database, sql: str, params: Any) -> int:
+def execute(db: Database, sql: str, params: Any) -> Coroutine[Any, Any, int]:
     if WATCH.active:
         WATCH.record(sql)
-    return await db.execute(sql, params)
+    return db.execute(sql, params)
 
 
 def record(sql: str) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from covet._speedups.orm_rows import load_instance, load_instances
 from covet.db import Database
+from covet.orm.models import expose_extra
 from covet.orm.query import RelatedNode
 
 __all__ = ["build_instances"]
@@ -40,6 +41,8 @@ def _load(
     if not tree.children and not annotations:
         return objects
     _prepare_layouts(tree, backend)
+    for name in annotations:
+        expose_extra(tree.model, name)
     first = len(rows[0]) - len(annotations) if rows else 0
     for obj, row in zip(objects, rows, strict=True):
         if tree.children:

@@ -7,11 +7,12 @@ is the query a web app runs most (the TFB ``/db`` test is nothing else).
 
 from __future__ import annotations
 
-import weakref
+import functools
 from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, Union, overload
 
 from covet._speedups.orm_rows import load_instance
+from covet._speedups.pk_get import PkGet, bind, manager_get
 from covet.db import Database
 from covet.orm import connection
 from covet.orm.connection import database_info, get_database, known_info
@@ -89,14 +90,14 @@ class Manager(Generic[M]):
         self.model = owner
         self.name = name
         self._pk_keys: frozenset[str] = frozenset()  # the names get() takes for the pk (once _meta is made)
-        self._by_pk: Optional[tuple[weakref.ref[Database], str, Optional[Callable[[Any], Any]], Any]] = None
+        self._by_pk: Optional[PkGet] = None
 
     def get_queryset(self) -> QuerySet[M]:
         return QuerySet(self.model)
 
     if TYPE_CHECKING:
-        # The QuerySet methods __getattr__ hands on, spelled out for type checkers: at run time
-        # they are looked up on a fresh QuerySet, so the Manager carries no copies of them.
+        # The QuerySet methods a Manager hands on, spelled out for type checkers: at run time
+        # ``_hand_on_queryset_methods`` below puts them on the class.
         def __get__(self, instance: object, owner: type[Any]) -> Self: ...
         def none(self) -> QuerySet[M]: ...
         def reverse(self) -> QuerySet[M]: ...
@@ -143,12 +144,6 @@ class Manager(Generic[M]):
         ) -> list[M]: ...
         def iterator(self, chunk_size: int = 2000) -> AsyncIterator[M]: ...
         def raw(self, sql: str, params: Any = None) -> RawQuerySet[M]: ...
-    else:
-
-        def __getattr__(self, name: str) -> Any:
-            if name.startswith("_") or name == "model":
-                raise AttributeError(name)
-            return getattr(self.get_queryset(), name)
 
     def all(self) -> QuerySet[M]:
         return self.get_queryset()
@@ -171,47 +166,26 @@ class Manager(Generic[M]):
     async def count(self) -> int:
         return await self.get_queryset().count()
 
-    def get(self, *args: Union[Q, Expression], **kwargs: Any) -> Coroutine[Any, Any, M]:
-        """The one object matching (see ``QuerySet.get``); by primary key alone, the fast path.
+    if TYPE_CHECKING:
 
-        PERF: a plain function returning the coroutine to await: one coroutine per get, not two.
-        """
-        if not args and len(kwargs) == 1:
-            ((key, value),) = kwargs.items()
-            if key in (self._pk_keys or self._find_pk_keys()):
-                return self._get_by_pk(value)
-        return self.get_queryset().get(*args, **kwargs)
+        def get(self, *args: Union[Q, Expression], **kwargs: Any) -> Coroutine[Any, Any, M]:
+            """The one object matching (see ``QuerySet.get``); by primary key alone, the fast
+            path of ``covet._speedups.pk_get``."""
+    else:
+        get = manager_get
 
     def _find_pk_keys(self) -> frozenset[str]:
         pk = self.model._meta.pk
         self._pk_keys = frozenset({"pk", "pk__exact", pk.name, pk.attname})
         return self._pk_keys
 
-    async def _get_by_pk(self, value: Any) -> M:
-        """PERF: the TFB hot path — SQL made once per (model, database), one fetch, one loader call."""
-        db = get_database(None)
-        by_pk = self._by_pk
-        if by_pk is None or by_pk[0]() is not db:
-            by_pk = await self._prepare_get_by_pk(db)
-        _, sql, to_db, layout = by_pk
-        if WATCH.active:
-            WATCH.record(sql)
-        row = await db.fetch_one(sql, (value if to_db is None else to_db(value),), as_tuples=True)
-        if row is None:
-            model = self.model
-            raise model.DoesNotExist(f"no {model.__name__} matches pk={value!r}")
-        return load_instance(row, layout, db)  # type: ignore[no-any-return]
-
-    async def _prepare_get_by_pk(
-        self, db: Database
-    ) -> tuple[weakref.ref[Database], str, Optional[Callable[[Any], Any]], Any]:
-        """The get-by-pk SQL, the pk's ``to_db`` (None when it returns values as they are) and the
-        row layout, for ``db``: built once per database, kept here for the last one used."""
+    async def _get_by_pk_first(self, db: Database, value: Any) -> M:
+        """The first get by pk on ``db``: build the statement (once per model and database), then run it."""
         info = known_info(db) or await database_info(db)
         model = self.model
         key = (model, "get_pk")
-        cached = info.sql_cache.get(key)
-        if cached is None:
+        statement = info.sql_cache.get(key)
+        if statement is None:
             from covet.db.query.expressions import Param
 
             pk = model._meta.pk
@@ -219,9 +193,46 @@ class Manager(Generic[M]):
             pk_column = compiler.base.c[pk.column]
             query = info.dialect.compile(compiler.select(ordered=False).where(pk_column == Param(0)))
             to_db = None if type(pk).to_db is Field.to_db else pk.to_db
-            cached = info.sql_cache[key] = (query.sql, to_db, model._layout(info.backend))
-        self._by_pk = (weakref.ref(db), *cached)
-        return self._by_pk
+            statement = info.sql_cache[key] = (query.sql, to_db, model._layout(info.backend))
+        sql, to_db, layout = statement
+        self._by_pk = PkGet(db, sql, to_db, layout, model)
+        return await self._by_pk.fetch(db, value)  # type: ignore[no-any-return]
+
+
+def _hand_on_queryset_methods() -> None:
+    """Give Manager each public QuerySet method and property it does not define itself, run on
+    a fresh ``get_queryset()``.
+
+    PERF: real class attributes rather than a ``__getattr__``: on a class with ``__getattr__``
+    every attribute read takes the interpreter's slow path, and ``get()`` by pk makes three."""
+    for name, attr in vars(QuerySet).items():
+        if name.startswith("_") or name in vars(Manager):
+            continue
+        if isinstance(attr, property):
+            setattr(Manager, name, property(_queryset_getter(name), doc=attr.__doc__))
+        elif callable(attr):
+            setattr(Manager, name, _queryset_method(name, attr))
+
+
+def _queryset_getter(name: str) -> Callable[[Manager[Any]], Any]:
+    def get(self: Manager[Any]) -> Any:
+        return getattr(self.get_queryset(), name)
+
+    return get
+
+
+def _queryset_method(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def handed_on(self: Manager[Any], *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.get_queryset(), name)(*args, **kwargs)
+
+    handed_on.__qualname__ = f"Manager.{name}"
+    return handed_on
+
+
+if not TYPE_CHECKING:
+    _hand_on_queryset_methods()
+    bind(get_database, WATCH)
 
 
 class ManagerDescriptor:

@@ -120,6 +120,35 @@ def _copy_field(field: Field) -> Field:
     return clone
 
 
+class ExtraAttribute:
+    """``obj.<name>`` for an annotation or a prefetch ``to_attr``: the value in the instance's
+    ``_extra``, AttributeError on an instance that has none.
+
+    PERF: a descriptor put on the model class the first time a query uses the name, rather than
+    a ``__getattr__`` on Model: on a class with ``__getattr__`` every attribute read — every
+    field of every instance — takes the interpreter's slow path."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Optional[Model], owner: Optional[type[Any]] = None) -> Any:
+        if obj is None:
+            return self
+        extra = obj._extra
+        if extra is not None and self.name in extra:
+            return extra[self.name]
+        raise AttributeError(f"{type(obj).__name__!r} object has no attribute {self.name!r}")
+
+
+def expose_extra(cls: type[Model], name: str) -> None:
+    """Make ``name`` read from ``_extra`` on instances of ``cls``, unless the class has it already
+    (a field, a relation, a method) or it is private."""
+    if not name.startswith("_") and getattr(cls, name, _MISSING) is _MISSING:
+        setattr(cls, name, ExtraAttribute(name))
+
+
 class Model(metaclass=ModelBase):
     """Base class of every model; see the module docstring for how instances are laid out."""
 
@@ -167,13 +196,10 @@ class Model(metaclass=ModelBase):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} pk={self.pk!r}>"
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached when normal lookup fails: annotations live in _extra.
-        if not name.startswith("_"):
-            extra = self._extra
-            if extra is not None and name in extra:
-                return extra[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    if TYPE_CHECKING:
+        # To type checkers: the implicit ``id``, annotations and ``to_attr`` names read as Any.
+        # At run time they are real attributes (``ExtraAttribute``), not a __getattr__.
+        def __getattr__(self, name: str) -> Any: ...
 
     def _set_extra(self, name: str, value: Any) -> None:
         """Keep an annotation, a loaded relation or a prefetch ``to_attr`` beside the fields."""
@@ -181,6 +207,8 @@ class Model(metaclass=ModelBase):
         if extra is None:
             extra = self._extra = {}
         extra[name] = value
+        if getattr(type(self), name, _MISSING) is _MISSING:
+            expose_extra(type(self), name)
 
     @property
     def is_saved(self) -> bool:

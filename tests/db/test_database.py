@@ -254,6 +254,48 @@ async def test_connection_block_runs_every_call_on_one_connection(
     assert db.pool_stats().in_use == 0
 
 
+async def test_held_connection_is_the_blocks_connection_and_only_in_its_task(db: Database) -> None:
+    assert db.held_connection() is None
+    async with db.connection() as conn:
+        assert db.held_connection() is conn
+        # A task started inside the block inherits the context, not the connection.
+        assert await asyncio.get_running_loop().create_task(_held(db)) is None
+        async with db.transaction() as tx:
+            assert db.held_connection() is tx.connection is conn
+    assert db.held_connection() is None
+    async with db.transaction() as tx:
+        assert db.held_connection() is tx.connection
+
+
+async def _held(db: Database) -> object:
+    return db.held_connection()
+
+
+async def test_fetch_one_load_builds_the_result_from_the_row_or_none(
+    db: Database, table: str, backend: str, ph: str
+) -> None:
+    await make_people(db, table, backend)
+    seen: list[object] = []
+
+    def load(row: object) -> object:
+        seen.append(row)
+        return "nobody" if row is None else f"{row[0]} is {row[1]}"  # type: ignore[index]
+
+    query = f"SELECT name, age FROM {table} WHERE id = {ph}"
+    assert await db.fetch_one(query, (2,), load=load) == "person2 is 22"
+    assert await db.fetch_one(query, (42,), load=load) == "nobody"
+    async with db.connection() as conn:
+        assert await conn.fetch_one(query, (3,), load=load) == "person3 is 23"
+    assert seen == [("person2", 22), None, ("person3", 23)]  # plain tuples, whatever the backend
+
+    def refuse(row: object) -> object:
+        raise LookupError("not this one")
+
+    with pytest.raises(LookupError, match="not this one"):
+        await db.fetch_one(query, (1,), load=refuse)
+    assert db.pool_stats().in_use == 0  # the connection went back all the same
+
+
 async def test_nested_connection_blocks_share_the_connection(db: Database) -> None:
     async with db.connection() as outer, db.connection() as inner:
         assert inner is outer

@@ -42,6 +42,18 @@ async def test_annotate_counts_related_rows_with_and_without_filter(db: Database
     assert ordered[0] == ("Ann", 900)
 
 
+async def test_an_annotation_is_an_attribute_only_of_the_instances_that_carry_it(db: Database) -> None:
+    await _data()
+    [ann] = await Author.objects.annotate(n_written=Count("books")).filter(name="Ann")
+    assert ann.n_written == 3 and getattr(ann, "n_written", None) == 3
+    plain = await Author.objects.get(pk=ann.pk)
+    with pytest.raises(AttributeError, match="'Author' object has no attribute 'n_written'"):
+        plain.n_written  # noqa: B018 - the read is the test
+    assert getattr(plain, "n_written", "absent") == "absent"
+    with pytest.raises(AttributeError, match="has no attribute 'never_annotated'"):
+        ann.never_annotated  # noqa: B018
+
+
 async def test_values_with_annotation_groups_by_the_values(db: Database) -> None:
     await _data()
     rows = await Book.objects.values("author__name").annotate(n=Count("id")).order_by("author__name")

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Optional, Protocol, TypeVar, Union
 
 from covet.db.backends.leaks import AcquiredAt, Lease
@@ -181,11 +181,22 @@ class Connection(abc.ABC):
         columns, rows = await self._fetch(query, params)
         return decode_objects(rows, cls, columns if names is None else names)
 
-    async def fetch_one(self, query: Query, params: Params = None, *, as_tuples: bool = False) -> Any:
-        """The first row of the result, or None. Put LIMIT 1 in the query: the rest is fetched too."""
+    async def fetch_one(
+        self,
+        query: Query,
+        params: Params = None,
+        *,
+        as_tuples: bool = False,
+        load: Optional[Callable[[Optional[tuple[Any, ...]]], T]] = None,
+    ) -> Any:
+        """The first row of the result, or None. Put LIMIT 1 in the query: the rest is fetched too.
+
+        ``load``: see :meth:`covet.db.Database.fetch_one` (called with the row tuple or None)."""
         if query.__class__ is not str:
             query, params = unpack_query(query, params)
         columns, rows = await self._fetch(query, params)
+        if load is not None:
+            return load(rows[0] if rows else None)  # every driver gives tuples
         return decode_row(columns, rows[0] if rows else None, KIND_TUPLE if as_tuples else KIND_RECORD)
 
     async def fetch_val(self, query: Query, params: Params = None, *, column: Union[int, str] = 0) -> Any:
