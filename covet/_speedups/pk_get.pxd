@@ -13,7 +13,7 @@ cdef class PkGet:
     cdef readonly InstanceLayout layout
     cdef readonly object model
 
-    @cython.locals(params=tuple, conn=object, target=object)
+    @cython.locals(params=tuple)
     cpdef object fetch(self, object db, object value)
 
 cdef class PkLoader:

@@ -1,9 +1,9 @@
 """``Model.objects.get(pk=…)``, the query a web app runs most, down to the fetch and one instance.
 
 ``Manager.get`` is :func:`manager_get`. For a lookup by primary key alone it hands back the
-database's own ``fetch_one`` coroutine, on the connection the task holds if it holds one, with a
-:class:`PkLoader` that turns the row into the instance (or raises DoesNotExist) as the coroutine
-returns: the lookup adds no coroutine to the query's. Anything else goes to ``QuerySet.get``.
+database's own ``fetch_one`` coroutine with a :class:`PkLoader` that turns the row into the
+instance (or raises DoesNotExist) as the coroutine returns: the lookup adds no coroutine to the
+query's. Anything else goes to ``QuerySet.get``.
 
 PERF: in the TFB queries test (20 gets a request) the ORM's steps around each fetch cost 13k
 instructions before this module and a Manager without ``__getattr__``, 5k after; compiled, this
@@ -45,9 +45,9 @@ class PkGet:
         if _watch.active:
             _watch.record(self.sql)
         params = (value,) if self.to_db is None else (self.to_db(value),)
-        conn = db.held_connection()
-        target = db if conn is None else conn
-        return target.fetch_one(self.sql, params, load=PkLoader(self, db, value))
+        # The database's coroutine, not the held connection's: which connection to use is
+        # decided when it runs, in the task that awaits it (gather() runs each in a task of its own).
+        return db.fetch_one(self.sql, params, load=PkLoader(self, db, value))
 
 
 class PkLoader:

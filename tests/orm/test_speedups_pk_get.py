@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import ModuleType
 
 import pytest
 
 import covet.orm
 from covet.db import Database
+from covet.orm import managers
 from covet.orm.connection import get_database
 from covet.orm.instrumentation import WATCH
 from tests import kernels
@@ -15,9 +17,12 @@ from tests.orm.models import Country
 
 
 @pytest.fixture(params=["compiled", "interpreted"])
-def pk_get(request: pytest.FixtureRequest) -> ModuleType:
+def pk_get(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The form under test, with the Manager building its lookups from that form's PkGet."""
     module = kernels.form("pk_get", request.param)
     module.bind(get_database, WATCH)  # what covet.orm.managers does for the one it imports
+    monkeypatch.setattr(managers, "PkGet", module.PkGet)
+    monkeypatch.setattr(Country.objects, "_by_pk", None)
     return module
 
 
@@ -32,6 +37,20 @@ async def test_a_get_by_pk_builds_the_instance_in_the_fetch(pk_get: ModuleType, 
         lookup = manager._by_pk
         found = await lookup.fetch(db, spain.pk)
         assert found.name == "Spain" and db.held_connection() is conn
+
+
+async def test_gets_gathered_in_a_transaction_run_on_connections_of_their_own(
+    pk_get: ModuleType, db: Database
+) -> None:
+    # gather() runs each get in a task of its own: the block's connection (and its uncommitted
+    # row) is not theirs — sharing it would also run two statements on it at once.
+    async with db.transaction():
+        inside = await Country.objects.create(name="Uncommitted")
+        assert (await pk_get.manager_get(Country.objects, pk=inside.pk)).name == "Uncommitted"
+        gathered = [pk_get.manager_get(Country.objects, pk=inside.pk) for _ in range(2)]
+        results = await asyncio.gather(*gathered, return_exceptions=True)
+        assert all(isinstance(r, Country.DoesNotExist) for r in results), results
+    assert db.pool_stats().in_use == 0
 
 
 async def test_a_missing_pk_is_does_not_exist_naming_the_value(pk_get: ModuleType, db: Database) -> None:
