@@ -6,7 +6,7 @@ instance (or raises DoesNotExist) as the coroutine returns: the lookup adds no c
 query's. Anything else goes to ``QuerySet.get``.
 
 PERF: in the TFB queries test (20 gets a request) the ORM's steps around each fetch cost 13k
-instructions before this module and a Manager without ``__getattr__``, 5k after; compiled, this
+instructions before this module and a Manager without ``__getattr__``, 7k after; compiled, this
 module's part runs 1.7× as fast as interpreted (``bench/speedups_compare.py``). One source for
 both modes: ``pk_get.pxd`` types it for Cython.
 """
