@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -451,6 +454,33 @@ async def test_a_task_cancelled_as_its_new_sqlite_connection_opens_is_cancelled(
             await query
         monkeypatch.undo()
         assert db.pool_stats().size == 0  # the connection it was opening is closed, not counted
+        assert await db.fetch_val("SELECT 1") == 1
+
+
+async def test_a_task_cancelled_while_sqlite_connects_leaves_no_thread_behind(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opening = threading.Event()
+    connect = sqlite3.connect
+
+    def slow_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opening.set()
+        time.sleep(0.2)  # in aiosqlite's thread: the file is slow to open
+        return connect(*args, **kwargs)
+
+    async with Database(sqlite_url, pool_min_size=0, pool_max_size=1) as db:
+        monkeypatch.setattr(sqlite3, "connect", slow_connect)
+        before = set(threading.enumerate())
+        query = asyncio.get_running_loop().create_task(db.fetch_val("SELECT 1"))
+        await asyncio.get_running_loop().run_in_executor(None, opening.wait, 5)
+        query.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await query
+        # Its connect finished and its thread stopped while the loop still ran: none outlives it.
+        left = [t for t in set(threading.enumerate()) - before if "_connection_worker_thread" in t.name]
+        assert left == []
+        monkeypatch.undo()
+        assert db.pool_stats().size == 0
         assert await db.fetch_val("SELECT 1") == 1
 
 

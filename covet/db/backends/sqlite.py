@@ -362,6 +362,16 @@ class WriterLock:
         self._held = False
 
 
+async def _thread_stopped(aio: aiosqlite.Connection) -> None:
+    """aiosqlite stops its thread when connecting fails or is cancelled, once the connect under
+    way returns; wait for that (up to a second) while this loop still runs: the thread reports
+    back to the loop, and would find it closed (and die with "Event loop is closed")."""
+    for _ in range(100):
+        if not aio._thread.is_alive():
+            return
+        await asyncio.sleep(0.01)
+
+
 class SQLiteBackend(PooledBackend[SQLiteConnection]):
     name = "sqlite"
     paramstyle = "qmark"
@@ -390,13 +400,11 @@ class SQLiteBackend(PooledBackend[SQLiteConnection]):
             async with asyncio.timeout(c.connect_timeout):
                 await aio
         except (sqlite3.Error, TimeoutError) as exc:
-            # aiosqlite stops its thread on failure; let it finish while this loop still runs
-            # (it reports back to the loop, and would find it closed).
-            for _ in range(100):
-                if not aio._thread.is_alive():
-                    break
-                await asyncio.sleep(0.01)
+            await _thread_stopped(aio)
             raise ConnectionError(f"could not open {c.url}: {exc}", backend=self.name) from exc
+        except asyncio.CancelledError:
+            await _thread_stopped(aio)  # cancelled mid-connect: the thread still finishes it
+            raise
         pragmas = [f"PRAGMA synchronous = {c.synchronous}", f"PRAGMA foreign_keys = {int(c.foreign_keys)}"]
         if not c.is_memory:
             pragmas.insert(0, f"PRAGMA journal_mode = {c.journal_mode}")
