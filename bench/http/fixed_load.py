@@ -61,9 +61,10 @@ async def _read_response(reader: asyncio.StreamReader) -> None:
     length = None
     for line in headers.split(b"\r\n"):
         name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
+        name = name.strip().lower()
+        if name == b"content-length":
             length = int(value)
-        elif name.strip().lower() == b"connection" and value.strip().lower() == b"close":
+        elif name == b"connection" and value.strip().lower() == b"close":
             raise LoadError("the server closed a keep-alive connection: its cost would include connecting")
     if length is None:
         raise LoadError("a response without Content-Length: this client reads only those")

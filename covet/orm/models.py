@@ -207,8 +207,7 @@ class Model(metaclass=ModelBase):
         if extra is None:
             extra = self._extra = {}
         extra[name] = value
-        if getattr(type(self), name, _MISSING) is _MISSING:
-            expose_extra(type(self), name)
+        expose_extra(type(self), name)
 
     @property
     def is_saved(self) -> bool:
