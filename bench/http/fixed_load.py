@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 __all__ = ["FixedLoad", "LoadError", "run_counted"]
 
@@ -24,9 +24,12 @@ class LoadError(Exception):
 class FixedLoad:
     """``connections`` open keep-alive connections to ``host:port``, each to send ``path``."""
 
-    def __init__(self, host: str, port: int, path: str, connections: int) -> None:
+    def __init__(
+        self, host: str, port: int, path: str, connections: int, headers: Sequence[str] = ()
+    ) -> None:
         self.host, self.port, self.connections = host, port, connections
-        self._request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+        lines = "".join(f"{header}\r\n" for header in headers)
+        self._request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{lines}\r\n".encode()
         self._streams: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
     async def open(self) -> None:
@@ -72,13 +75,20 @@ async def _read_response(reader: asyncio.StreamReader) -> None:
 
 
 def run_counted(
-    host: str, port: int, path: str, connections: int, per_connection: int, counting: Callable[[bool], None]
+    host: str,
+    port: int,
+    path: str,
+    connections: int,
+    per_connection: int,
+    counting: Callable[[bool], None],
+    headers: Sequence[str] = (),
 ) -> int:
     """Open the connections, call ``counting(True)``, send the requests, ``counting(False)``;
-    return how many were answered (``connections × per_connection``)."""
+    return how many were answered (``connections × per_connection``). ``headers`` ("Name: value")
+    follow Host in each request."""
 
     async def main() -> int:
-        load = FixedLoad(host, port, path, connections)
+        load = FixedLoad(host, port, path, connections, headers)
         await load.open()
         try:
             counting(True)

@@ -4,7 +4,7 @@ wrk's requests/s swing by tens of percent when other processes share the cores; 
 server executes per request do not (callgrind counts them, whatever else runs). Each target starts
 under ``valgrind --tool=callgrind`` with collection off, is checked and warmed up (wrk), then
 64 keep-alive connections are opened, instrumentation is switched on, each connection sends a
-fixed number of requests one after another (``bench/http/fixed_load.py``), and instrumentation
+fixed number of requests one after another, with the headers wrk sends (``bench/http/fixed_load.py``), and instrumentation
 goes off once all are answered: no connection set-up and no request in flight is counted. The
 count divided by the requests is the cost per request, event loop and kernel-call wrappers
 included (the kernel's own work is not counted). Ratios between targets here predict ratios of
@@ -34,7 +34,7 @@ from bench.http.checks import PATHS, check_server
 from bench.http.fixed_load import run_counted
 from bench.http.processes import ROOT, ServerProcess, free_port
 from bench.http.targets import COVET_LAUNCHER, TARGETS
-from bench.http.wrk import run_wrk, wrk_command
+from bench.http.wrk import request_headers, run_wrk, wrk_command
 from bench.tfb.spec import dsn as tfb_dsn
 
 _TOTALS = re.compile(r"^(?:totals|summary):\s+(\d+)", re.M)
@@ -91,7 +91,9 @@ def measure(name: str, test: str, connections: int, scale: float, keep: Path | N
                     _control(pid, "-d")
                     _control(pid, "-i", "off")
 
-            requests = run_counted("127.0.0.1", port, PATHS[test], connections, per_connection, counting)
+            requests = run_counted(
+                "127.0.0.1", port, PATHS[test], connections, per_connection, counting, request_headers(test)
+            )
             time.sleep(0.5)
             instructions = _count(Path(tmp))
             if keep is not None:

@@ -91,6 +91,11 @@ def parse_report(text: str) -> WrkResult:
     )
 
 
+def request_headers(test: str) -> list[str]:
+    """The headers besides Host that TFB's wrk sends for ``test``, as "Name: value" lines."""
+    return [f"Accept: {ACCEPT[ACCEPT_FOR[test]]}", "Connection: keep-alive"]
+
+
 def wrk_command(
     url: str,
     test: str,
@@ -100,7 +105,6 @@ def wrk_command(
     pipeline_depth: int = 0,
 ) -> list[str]:
     """The wrk command line for one run; ``pipeline_depth`` > 1 uses TFB's pipelining script."""
-    accept = ACCEPT[ACCEPT_FOR[test]]
     command = [] if cpu is None else ["taskset", "-c", str(cpu)]
     command += [
         "wrk",
@@ -110,10 +114,7 @@ def wrk_command(
         "--timeout",
         "8",
         "--latency",
-        "-H",
-        f"Accept: {accept}",
-        "-H",
-        "Connection: keep-alive",
+        *(part for header in request_headers(test) for part in ("-H", header)),
         url,
     ]
     if pipeline_depth > 1:
