@@ -46,6 +46,8 @@ class Response(BaseResponse):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._content_type = content_type_header(cls.media_type, cls.charset)
+        if "render" in cls.__dict__ and "_encoder" not in cls.__dict__:
+            cls._encoder = None  # a render of its own is not the inherited encoder: call it
 
     # -- headers ----------------------------------------------------------------------------
 
@@ -165,6 +167,7 @@ class JSONResponse(Response):
 
     __slots__ = ()
     media_type = "application/json"
+    _encoder = orjson.dumps  # what render does, called without it
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)

@@ -4,6 +4,7 @@ import asyncio
 import datetime
 import time
 
+import orjson
 import pytest
 
 from covet import Covet, Request
@@ -239,3 +240,26 @@ async def test_asgi_response_runs_its_background_task_after_sending():
 
     await Response(status_code=204)({"type": "http", "method": "GET"}, None, send_204)
     assert (b"content-length", b"0") not in no_content[0]["headers"]
+
+
+def test_json_response_renders_content_with_orjson():
+    response = JSONResponse({"message": "Hello, World!", "at": datetime.date(2026, 1, 2)})
+    assert response.body == b'{"message":"Hello, World!","at":"2026-01-02"}'
+    assert response.headers == [(b"content-type", b"application/json")]
+
+
+def test_a_subclass_with_its_own_render_is_rendered_by_it():
+    class Indented(JSONResponse):
+        def render(self, content):
+            return orjson.dumps(content, option=orjson.OPT_INDENT_2)
+
+    class Inherits(Indented):
+        pass
+
+    assert Indented({"a": 1}).body == b'{\n  "a": 1\n}'
+    assert Inherits({"a": 1}).body == b'{\n  "a": 1\n}'
+
+
+def test_content_that_is_not_bytes_or_text_is_a_type_error():
+    with pytest.raises(TypeError, match="PlainTextResponse takes bytes or str content, not dict"):
+        PlainTextResponse({"a": 1})

@@ -106,10 +106,28 @@ def test_keep_alive_follows_version_and_connection_header(http11, connection, ve
 
 
 def test_pipelined_heads_queue_in_arrival_order(http11):
-    data = b"".join(b"GET /%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(5))
+    data = b"".join(b"GET /%d HTTP/1.1\r\nHost: x\r\nX-Nth: %d \r\n\r\n" % (i, i) for i in range(5))
     r, status = parse(http11, data)
     assert status == 0
     assert [head.path for head in r.ready] == ["/0", "/1", "/2", "/3", "/4"]
+    # Each head's fields are its own, though all came in one read.
+    assert [head.headers for head in r.ready] == [[(b"host", b"x"), (b"x-nth", b"%d" % i)] for i in range(5)]
+
+
+def test_header_names_are_lower_cased_and_values_kept_as_sent(http11):
+    r, status = parse(http11, b"GET / HTTP/1.1\r\nHOST: x\r\nX-MiXeD-Case: VaLuE\r\nAccept:\r\n\r\n")
+    assert status == 0
+    assert r.ready[0].headers == [(b"host", b"x"), (b"x-mixed-case", b"VaLuE"), (b"accept", b"")]
+    assert r.ready[0].headers is r.ready[0].headers  # built once
+
+
+def test_a_head_read_with_a_large_body_keeps_its_fields(http11):
+    body = b"b" * 40000
+    r, status = parse(http11, POST + b"X-Token: t\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    assert status == 0
+    head = r.ready[0]
+    assert head.headers == [(b"host", b"x"), (b"x-token", b"t"), (b"content-length", b"40000")]
+    assert head.take_body() == body
 
 
 def test_content_length_body_is_collected_and_taken_once(http11):
@@ -498,6 +516,12 @@ def test_compiled_and_interpreted_readers_agree_however_the_bytes_arrive(data):
     interpreted = kernels.interpreted("http11")
     for pieces in _splits(data):
         assert _outcome(compiled, pieces) == _outcome(interpreted, pieces), pieces
+
+
+@pytest.mark.parametrize("data", AGREEMENT_CASES, ids=lambda d: d[:40].decode("latin-1"))
+def test_compiled_and_interpreted_readers_agree_on_bytes_fed_one_at_a_time(data):
+    pieces = [data[i : i + 1] for i in range(len(data))]
+    assert _outcome(kernels.compiled("http11"), pieces) == _outcome(kernels.interpreted("http11"), pieces)
 
 
 def test_both_readers_report_the_same_upgrade_offset():

@@ -2,9 +2,11 @@
 
 cimport cython
 
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.contextvars cimport PyContext_CopyCurrent, PyContext_Enter, PyContext_Exit
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF
+from libc.string cimport memcpy
 
 from covet._speedups.http11 cimport RequestHead, RequestReader, encode_response_head
 from covet._speedups.messages cimport BaseResponse, new_request
@@ -24,6 +26,8 @@ cdef dict _current_tasks
 cdef object _current_task(loop)
 cdef _enter(loop, task)
 cdef _leave(loop, task)
+@cython.locals(size=Py_ssize_t, joined=bytes, out="char*")
+cdef bytes _concat(bytes head, body)
 
 cdef class ServerState:
     cdef public set connections

@@ -65,6 +65,18 @@ def _leave(loop, task):
         _leave_task(loop, task)
 
 
+def _concat(head, body):
+    """``head + body``; compiled, bytes are joined with one allocation and two copies."""
+    if cython.compiled and type(body) is bytes:
+        size = len(head)
+        joined = PyBytes_FromStringAndSize(cython.NULL, size + len(body))
+        out = PyBytes_AS_STRING(joined)
+        memcpy(out, PyBytes_AS_STRING(head), size)
+        memcpy(out + size, PyBytes_AS_STRING(body), len(body))
+        return joined
+    return head + body
+
+
 class ServerState:
     """What the connections of one server process share: counters, tasks, the Server/Date lines.
 
@@ -732,12 +744,12 @@ class HttpConnection:
         cycle.status = status
         if body and not head.is_head and status >= 200 and status != 204 and status != 304:
             cycle.sent_bytes = len(body)
+            data = _concat(data, body)  # PERF: one piece, so that a read answered once needs no join
             if self.dispatching:
                 self.out.append(data)
-                self.out.append(body)
-                self.out_size += len(data) + len(body)
+                self.out_size += len(data)
             else:
-                self.write(data + body)
+                self.write(data)
         else:
             self.write(data)
         self.finish(cycle, keep_alive)
@@ -765,7 +777,7 @@ class HttpConnection:
         head = cycle.head
         if not cycle.keep_alive or self.closing or self.state.shutting_down:
             return False
-        if head.has_body and not head.complete:
+        if head.body_expected() and not head.complete:
             # Answered before the body arrived: what follows cannot be told from the next request.
             return False
         return self.upgrade is None
@@ -823,7 +835,7 @@ class HttpConnection:
     def _flush(self):
         out = self.out
         data = out[0] if len(out) == 1 else b"".join(out)
-        del out[:]  # PERF: the same list serves every read of the connection
+        out.clear()  # PERF: the same list serves every read of the connection
         self.out_size = 0
         self.transport.write(data)
 

@@ -1,6 +1,7 @@
 # Cython declarations augmenting http11.py (pure-Python mode): the .py stays the one source.
 
 cimport cython
+from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdint cimport uint8_t
 
@@ -50,6 +51,13 @@ cdef llhttp_settings_t _SETTINGS
 cdef list _LLHTTP_METHODS
 
 cdef dict _METHODS
+cdef bytes _HOST
+cdef bytes _CONNECTION
+cdef bytes _CONTENT_LENGTH
+cdef bytes _TRANSFER_ENCODING
+cdef bytes _EXPECT
+cdef bytes _UPGRADE
+cdef Py_ssize_t _LAZY_CHUNK_MAX
 cdef dict _STATUS_LINES
 cdef dict _HEAD_CACHE
 cdef dict _HEADS
@@ -66,7 +74,9 @@ cdef class RequestHead:
     cdef public str path
     cdef public bytes raw_path
     cdef public bytes query_string
-    cdef public list headers
+    cdef list _headers
+    cdef bytes _raw  # the read a lazily kept head came in, and its fields' offsets into it
+    cdef bytes _spans
     cdef public str http_version
     cdef public bint keep_alive
     cdef public Py_ssize_t content_length
@@ -81,6 +91,7 @@ cdef class RequestHead:
     cdef public bint complete
 
     cpdef bytes take_body(self)
+    cpdef bint body_expected(self)
 
 
 @cython.final
@@ -89,6 +100,15 @@ cdef class RequestReader:
     cdef public object error
     cdef bytes field
     cdef bytes value
+    # The compiled binding's fields kept as offsets (see _keep_fields).
+    cdef bytes chunk
+    cdef const char* chunk_start
+    cdef bint lazy
+    cdef Py_ssize_t span_count
+    cdef int field_state  # 0: between fields, 1: name recorded, 2: value recorded too
+    cdef bytearray span_buffer
+    cdef unsigned int* spans
+    cdef public Py_ssize_t field_count
     cdef public Py_ssize_t max_request_line
     cdef public Py_ssize_t max_header_bytes
     cdef public Py_ssize_t max_header_count
@@ -114,14 +134,19 @@ cdef class RequestReader:
     cdef public bint connection_seen
 
     cdef _reset_head(self)
-    @cython.locals(head=RequestHead, keep_alive=bint, mark=Py_ssize_t, slash=Py_ssize_t)
+    @cython.locals(head=RequestHead, keep_alive=bint, mark=Py_ssize_t, slash=Py_ssize_t, method=str,
+                   version=str, target=bytes, raw_path=bytes, query=bytes, path=str, rest=bytes)
     cpdef on_headers_complete(self)
     @cython.locals(head=RequestHead)
     cpdef on_body(self, bytes chunk)
     @cython.locals(head=RequestHead)
     cpdef on_message_complete(self)
-    @cython.locals(length=object, size=Py_ssize_t)
     cpdef on_header(self, bytes name, bytes value)
+    cdef int _count_field(self, Py_ssize_t size) except -1
+    @cython.locals(length=object, size=Py_ssize_t)
+    cdef int _check_field(self, bytes name, bytes value) except -1
+    @cython.locals(base="const char*", spans="unsigned int*", i=Py_ssize_t, value=bytes)
+    cdef _keep_fields(self)
     cpdef on_url(self, bytes url)
     cpdef int feed(self, data) except? -2
     @cython.locals(start="const char*", err=llhttp_errno_t)
@@ -140,14 +165,21 @@ cdef class RequestReader:
 cdef int _on_message_begin(llhttp_t* parser) noexcept
 @cython.locals(reader=RequestReader)
 cdef int _on_url(llhttp_t* parser, const char* at, size_t length) noexcept
-@cython.locals(reader=RequestReader)
-cdef int _on_header_field(llhttp_t* parser, const char* at, size_t length) noexcept
 @cython.locals(name=bytes, out="char*", i=size_t, c=char)
 cdef bytes _lower(const char* at, size_t length)
-@cython.locals(reader=RequestReader)
-cdef int _on_header_value(llhttp_t* parser, const char* at, size_t length) noexcept
 @cython.locals(reader=RequestReader, name=bytes, value=bytes)
 cdef int _on_header_value_complete(llhttp_t* parser) noexcept
+@cython.locals(base="const char*", spans="unsigned int*", i=Py_ssize_t, end="unsigned int",
+               name=bytes, value=bytes)
+cdef int _field_complete(RequestReader reader) noexcept
+@cython.locals(name=bytes, expected="const char*", i=size_t, c=char)
+cdef bytes _checked_name(const char* at, size_t length)
+@cython.locals(base="const char*", offsets="unsigned int*", i=Py_ssize_t, headers=list, value=bytes)
+cdef list _headers_from_spans(bytes raw, bytes spans)
+@cython.locals(reader=RequestReader, i=Py_ssize_t)
+cdef int _on_header_field(llhttp_t* parser, const char* at, size_t length) noexcept
+@cython.locals(reader=RequestReader, i=Py_ssize_t)
+cdef int _on_header_value(llhttp_t* parser, const char* at, size_t length) noexcept
 @cython.locals(reader=RequestReader)
 cdef int _on_headers_complete(llhttp_t* parser) noexcept
 @cython.locals(reader=RequestReader)

@@ -6,10 +6,15 @@ sizes). It enforces no size limits and accepts a few shapes RFC 9112 lets a serv
 this module counts bytes and checks Host, Transfer-Encoding, Expect and the request target.
 
 One source for both modes: ``http11.pxd`` types it for Cython; interpreted, it is plain Python.
-The rules live in ``RequestReader``'s ``on_*`` methods either way; only the binding to llhttp
-differs. Compiled, the module links llhttp itself (``vendor/llhttp``) and its C callbacks call
-those methods directly, so a request costs no Python-level call per header. Interpreted, the
-same llhttp drives them through ``httptools.HttpRequestParser``.
+The rules live in ``RequestReader``'s methods either way; only the binding to llhttp differs.
+Compiled, the module links llhttp itself (``vendor/llhttp``) and its C callbacks call those
+methods directly, so a request costs no Python-level call per header. Interpreted, the same
+llhttp drives them through ``httptools.HttpRequestParser``.
+
+Compiled, a head that arrives in one read keeps its header fields as offsets into that read's
+bytes: the (name, value) pairs are built the first time ``RequestHead.headers`` is read, so an
+app that never looks at a header never pays for its objects. Only the fields the reader checks
+(Host, Content-Length, ...) are looked at while parsing.
 """
 
 from http import HTTPStatus
@@ -22,6 +27,17 @@ _METHODS = {
     m.encode(): m
     for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT")
 }
+
+#: The fields the reader acts on (lower-case); only the values of the last four are read.
+_HOST = b"host"
+_CONNECTION = b"connection"
+_CONTENT_LENGTH = b"content-length"
+_TRANSFER_ENCODING = b"transfer-encoding"
+_EXPECT = b"expect"
+_UPGRADE = b"upgrade"
+#: A head is kept as offsets into the read it came in only if that read is at most this long:
+#: a head must not keep a large read (a body's first part, say) alive for as long as it runs.
+_LAZY_CHUNK_MAX = 16384
 
 _STATUS_LINES = {
     s.value: b"HTTP/1.1 %d %s\r\n" % (s.value, s.phrase.encode("ascii")) for s in HTTPStatus
@@ -45,7 +61,9 @@ class RequestHead:
         self.path = path
         self.raw_path = raw_path
         self.query_string = query_string
-        self.headers = headers
+        self._headers = headers
+        self._raw = None
+        self._spans = None
         self.http_version = http_version
         self.keep_alive = keep_alive
         self.content_length = content_length
@@ -60,7 +78,21 @@ class RequestHead:
         self.complete = False
 
     @property
+    def headers(self):
+        """(name, value) byte pairs in arrival order, names lower-case; built on first read."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = _headers_from_spans(self._raw, self._spans)
+            self._raw = None  # the read the head came in is no longer needed
+            self._spans = None
+        return headers
+
+    @property
     def has_body(self):
+        return self.body_expected()
+
+    def body_expected(self):
+        """``has_body`` as a C-level call for the server."""
         return self.chunked or self.content_length > 0
 
     def take_body(self):
@@ -103,13 +135,22 @@ class RequestReader:
             self.parser = None
             llhttp_init(cython.address(self.cparser), HTTP_REQUEST, cython.address(_SETTINGS))
             self.cparser.data = cython.cast(cython.p_void, self)
+            self.chunk = None
+            self.lazy = False
+            self.span_count = 0
+            self.field_state = 0
+            # Four offsets a field (name, its length, value, its length); one spare for the
+            # field past the limit, which is recorded before it is counted and refused.
+            self.span_buffer = bytearray(16 * (max_header_count + 1))
+            self.spans = cython.cast(cython.p_uint, PyByteArray_AS_STRING(self.span_buffer))
         else:
             self.parser = httptools.HttpRequestParser(self)
 
     def _reset_head(self):
         self.head_bytes = 0
         self.url = b""
-        self.headers = []
+        self.headers = None  # made when a field is kept as bytes (always, interpreted)
+        self.field_count = 0
         self.header_bytes = 0
         self.host_count = 0
         self.te_count = 0
@@ -138,7 +179,14 @@ class RequestReader:
         if type(data) is not bytes:
             data = bytes(data)
         start: cython.p_const_char = data
+        self.chunk = data
+        self.chunk_start = start
+        # Fields become offsets into ``data`` unless part of this head's fields came earlier.
+        self.lazy = self.field_count == 0 and not self.field and len(data) <= _LAZY_CHUNK_MAX
         err = llhttp_execute(cython.address(self.cparser), start, len(data))
+        if self.lazy and (self.span_count or self.field_state):
+            self._keep_fields()  # the head goes on in the next read
+        self.chunk = None
         if err == HPE_OK:
             return 0
         if err == HPE_PAUSED_UPGRADE:
@@ -203,7 +251,8 @@ class RequestReader:
         self.in_head = True
 
     def on_url(self, url):
-        url = self.url + url
+        if self.url:
+            url = self.url + url  # the target came in pieces
         if len(url) > self.max_request_line:
             raise RequestRejected(414, "request target longer than %d bytes" % self.max_request_line)
         self.url = url
@@ -218,14 +267,29 @@ class RequestReader:
             if self.header_bytes > self.max_header_bytes:
                 raise RequestRejected(431, "trailer fields too large")
             return
-        if len(self.headers) >= self.max_header_count:
-            raise RequestRejected(431, "more than %d header fields" % self.max_header_count)
-        size = len(name)
-        self.header_bytes += size + len(value) + 4
-        if self.header_bytes > self.max_header_bytes:
-            raise RequestRejected(431, "header block larger than %d bytes" % self.max_header_bytes)
+        self._count_field(len(name) + len(value))
         if not cython.compiled:
             name = name.lower()
+        self._check_field(name, value)
+        if self.headers is None:
+            self.headers = []
+        self.headers.append((name, value))
+
+    def _count_field(self, size):
+        """Count a header field of ``size`` bytes (name and value) against the limits."""
+        if self.field_count >= self.max_header_count:
+            raise RequestRejected(431, "more than %d header fields" % self.max_header_count)
+        self.field_count += 1
+        self.header_bytes += size + 4
+        if self.header_bytes > self.max_header_bytes:
+            raise RequestRejected(431, "header block larger than %d bytes" % self.max_header_bytes)
+
+    def _check_field(self, name, value):
+        """Act on a field whose name (lower-case) the reader cares about; ignore the others.
+
+        The values of Host and Connection are not read (only that they came).
+        """
+        size = len(name)
         # PERF: the names that matter differ in length, so most fields cost one integer compare.
         if size == 4 and name == b"host":
             self.host_count += 1
@@ -245,7 +309,28 @@ class RequestReader:
             self.upgrade = value.strip().lower()
         elif size == 10 and name == b"connection":
             self.connection_seen = True
-        self.headers.append((name, value))
+
+    def _keep_fields(self):
+        """The fields recorded as offsets into this read become bytes, the one in progress too.
+
+        Compiled only: called when the head goes on in another read (the offsets would point
+        into bytes that are gone) or is to be kept apart from a large read.
+        """
+        base = self.chunk_start
+        spans = self.spans
+        if self.headers is None:
+            self.headers = []
+        for i in range(0, self.span_count * 4, 4):
+            value = PyBytes_FromStringAndSize(base + spans[i + 2], spans[i + 3])
+            self.headers.append((_lower(base + spans[i], spans[i + 1]), value))
+        i = self.span_count * 4
+        if self.field_state >= 1:
+            self.field = _lower(base + spans[i], spans[i + 1])
+        if self.field_state == 2:
+            self.value = PyBytes_FromStringAndSize(base + spans[i + 2], spans[i + 3])
+        self.span_count = 0
+        self.field_state = 0
+        self.lazy = False
 
     def on_headers_complete(self):
         keep_alive = self._keep_alive()
@@ -293,7 +378,15 @@ class RequestReader:
         head.path = path
         head.raw_path = raw_path
         head.query_string = query
-        head.headers = self.headers
+        if cython.compiled and self.lazy:
+            head._raw = self.chunk
+            head._spans = PyBytes_FromStringAndSize(
+                cython.cast(cython.p_char, self.spans), self.span_count * 16
+            )
+            self.span_count = 0
+            self.lazy = False  # trailer fields, if any, are kept as bytes
+        else:
+            head._headers = self.headers if self.headers is not None else []
         head.http_version = version
         head.keep_alive = keep_alive
         head.content_length = self.content_length
@@ -367,6 +460,7 @@ class RequestReader:
 def _on_message_begin(parser):
     reader = cython.cast(RequestReader, parser.data)
     reader.on_message_begin()
+    reader.lazy = reader.chunk is not None and len(reader.chunk) <= _LAZY_CHUNK_MAX
     return 0
 
 
@@ -382,6 +476,14 @@ def _on_url(parser, at, length):
 
 def _on_header_field(parser, at, length):
     reader = cython.cast(RequestReader, parser.data)
+    if reader.lazy:
+        if reader.field_state == 0:
+            i = reader.span_count * 4
+            reader.spans[i] = at - reader.chunk_start
+            reader.spans[i + 1] = length
+            reader.field_state = 1
+            return 0
+        reader._keep_fields()  # a name in two pieces: go on with bytes
     if reader.field:
         reader.field = reader.field + _lower(at, length)
     else:
@@ -401,6 +503,14 @@ def _lower(at, length):
 
 def _on_header_value(parser, at, length):
     reader = cython.cast(RequestReader, parser.data)
+    if reader.lazy:
+        if reader.field_state == 1:
+            i = reader.span_count * 4
+            reader.spans[i + 2] = at - reader.chunk_start
+            reader.spans[i + 3] = length
+            reader.field_state = 2
+            return 0
+        reader._keep_fields()  # a value in two pieces: go on with bytes
     if reader.value:
         reader.value = reader.value + at[:length]
     else:
@@ -410,6 +520,8 @@ def _on_header_value(parser, at, length):
 
 def _on_header_value_complete(parser):
     reader = cython.cast(RequestReader, parser.data)
+    if reader.lazy:
+        return _field_complete(reader)
     name = reader.field
     value = reader.value
     reader.field = b""
@@ -420,6 +532,70 @@ def _on_header_value_complete(parser):
         reader.error = exc
         return -1
     return 0
+
+
+def _field_complete(reader):
+    """A field recorded as offsets is whole: count it, and check it if it is one that matters."""
+    base = reader.chunk_start
+    spans = reader.spans
+    i = reader.span_count * 4
+    if reader.field_state == 1:  # an empty value: llhttp reports no span for it
+        spans[i + 2] = 0
+        spans[i + 3] = 0
+    end = spans[i + 2] + spans[i + 3]
+    while end > spans[i + 2] and (base[end - 1] == 32 or base[end - 1] == 9):
+        end -= 1  # RFC 9110 5.5: surrounding whitespace is not the value
+    spans[i + 3] = end - spans[i + 2]
+    try:
+        reader._count_field(spans[i + 1] + spans[i + 3])
+        name = _checked_name(base + spans[i], spans[i + 1])
+        if name is not None:
+            if name is _HOST or name is _CONNECTION:
+                value = b""
+            else:
+                value = PyBytes_FromStringAndSize(base + spans[i + 2], spans[i + 3])
+            reader._check_field(name, value)
+    except BaseException as exc:
+        reader.error = exc
+        return -1
+    reader.span_count += 1
+    reader.field_state = 0
+    return 0
+
+
+def _checked_name(at, length):
+    """The lower-case constant for a field name the reader acts on, or None (no allocation)."""
+    if length == 4:
+        name = _HOST
+    elif length == 10:
+        name = _CONNECTION
+    elif length == 14:
+        name = _CONTENT_LENGTH
+    elif length == 17:
+        name = _TRANSFER_ENCODING
+    elif length == 6:
+        name = _EXPECT
+    elif length == 7:
+        name = _UPGRADE
+    else:
+        return None
+    expected = PyBytes_AS_STRING(name)
+    for i in range(length):
+        c = at[i]
+        if (c + 32 if 65 <= c <= 90 else c) != expected[i]:
+            return None
+    return name
+
+
+def _headers_from_spans(raw, spans):
+    """The (name, value) pairs of a head kept as offsets into ``raw`` (compiled only)."""
+    base = PyBytes_AS_STRING(raw)
+    offsets = cython.cast(cython.p_uint, PyBytes_AS_STRING(spans))
+    headers = []
+    for i in range(0, len(spans) // 4, 4):
+        value = PyBytes_FromStringAndSize(base + offsets[i + 2], offsets[i + 3])
+        headers.append((_lower(base + offsets[i], offsets[i + 1]), value))
+    return headers
 
 
 def _on_headers_complete(parser):

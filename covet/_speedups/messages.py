@@ -85,14 +85,21 @@ class BaseResponse:
     ``_cookies_pending`` lists the ``set-cookie`` headers that are Secure only if the request is
     HTTPS: the server calls ``apply_scheme`` before sending when it is not None. The
     ``content-type`` header comes from the class's ``_content_type`` unless ``media_type`` or an
-    explicit header says otherwise; content that is not bytes goes through ``render``.
+    explicit header says otherwise; content that is not bytes goes through ``render``, or
+    straight to the class's ``_encoder`` where it has one (a C function such as ``orjson.dumps``
+    that is all its ``render`` does: called from here it costs no Python frame).
     """
 
     _content_type = None
+    _encoder = None
 
     def __init__(self, content=None, status_code=200, headers=None, media_type=None, background=None):
         self.status_code = status_code
-        self.body = content if type(content) is bytes else self.render(content)
+        if type(content) is bytes:
+            self.body = content
+        else:
+            encoder = self._encoder
+            self.body = encoder(content) if encoder is not None else self.render(content)
         self.background = background
         self._cookies_pending = None
         content_type = self._content_type

@@ -37,6 +37,7 @@ def content_type_header(media_type: Optional[str], charset: str) -> Optional[tup
 
 class BaseResponse:
     _content_type: Optional[tuple[bytes, bytes]]
+    _encoder: Optional[Callable[[Any], bytes]]
     status_code: int
     headers: RawHeaders
     body: Optional[bytes]
