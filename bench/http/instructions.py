@@ -4,11 +4,12 @@ wrk's requests/s swing by tens of percent when other processes share the cores; 
 server executes per request do not (callgrind counts them, whatever else runs). Each target starts
 under ``valgrind --tool=callgrind`` with collection off, is checked and warmed up (wrk), then
 64 keep-alive connections are opened, instrumentation is switched on, each connection sends a
-fixed number of requests one after another, with the headers wrk sends (``bench/http/fixed_load.py``), and instrumentation
-goes off once all are answered: no connection set-up and no request in flight is counted. The
-count divided by the requests is the cost per request, event loop and kernel-call wrappers
-included (the kernel's own work is not counted). Ratios between targets here predict ratios of
-throughput on a quiet machine, as long as wrk is not the limit.
+fixed number of requests one after another with the headers wrk sends
+(``bench/http/fixed_load.py``), and instrumentation goes off once all are answered: no
+connection set-up and no request in flight is counted. The count divided by the requests is the
+cost per request, event loop and kernel-call wrappers included (the kernel's own work is not
+counted). Ratios between targets here predict ratios of throughput on a quiet machine, as long
+as wrk is not the limit.
 
     python -m bench.http.instructions                # covet, covet-asgi, uvicorn, bare: plaintext + json
     python -m bench.http.instructions --only covet --tests json --keep DIR  # keep profiles in DIR
