@@ -102,8 +102,10 @@ cdef class HttpConnection:
     cdef public RequestReader reader
     cdef public list ready
     cdef public object transport
+    cdef object send  # transport.write
     cdef public ConnectionInfo conn
     cdef public RequestCycle cycle
+    cdef object out_first
     cdef public list out
     cdef public Py_ssize_t out_size
     cdef public Py_ssize_t write_buffer_high
@@ -165,6 +167,7 @@ cdef class HttpConnection:
     cpdef bint keep_alive_for(self, RequestCycle cycle)
     cpdef finish(self, RequestCycle cycle, bint keep_alive)
     cpdef write(self, data)
+    cdef _hold(self, data)
     cdef _flush(self)
     cpdef body_wanted(self)
     cdef _block(self, int reason)

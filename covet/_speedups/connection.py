@@ -366,6 +366,9 @@ class HttpConnection:
         self.transport = None
         self.conn = None
         self.cycle = None
+        # What the requests of one read answered, written at its end: the first piece on its
+        # own (PERF: most reads answer one request, which then needs no list), then the rest.
+        self.out_first = None
         self.out = []
         self.out_size = 0
         self.write_buffer_high = config.write_buffer_high
@@ -413,6 +416,7 @@ class HttpConnection:
 
     def connection_made(self, transport):
         self.transport = transport
+        self.send = transport.write  # PERF: bound once, not looked up per response
         config = self.config
         transport.set_write_buffer_limits(config.write_buffer_high, config.write_buffer_low)
         scheme = "https" if transport.get_extra_info("sslcontext") is not None else "http"
@@ -529,7 +533,7 @@ class HttpConnection:
                         break
         finally:
             self.dispatching = False
-            if self.out:
+            if self.out_first is not None:
                 self._flush()
             if self.closing:
                 self._close_transport()
@@ -678,10 +682,12 @@ class HttpConnection:
         names = self.default_names
         if names is None:
             return self.state.common_headers
-        for header in headers:
-            if header[0] in names:
-                self._add_missing_defaults(headers)
-                return self.state.common_headers
+        # PERF: a lone header that is the remembered head's was found to be no default already.
+        if len(headers) != 1 or headers[0] is not self.memo_shape:
+            for header in headers:
+                if header[0] in names:
+                    self._add_missing_defaults(headers)
+                    return self.state.common_headers
         return self.state.common_https if self.tls else self.state.common_http
 
     def _add_missing_defaults(self, headers):
@@ -746,8 +752,7 @@ class HttpConnection:
             cycle.sent_bytes = len(body)
             data = _concat(data, body)  # PERF: one piece, so that a read answered once needs no join
             if self.dispatching:
-                self.out.append(data)
-                self.out_size += len(data)
+                self._hold(data)
             else:
                 self.write(data)
         else:
@@ -823,8 +828,7 @@ class HttpConnection:
 
     def write(self, data):
         if self.dispatching:
-            self.out.append(data)
-            self.out_size += len(data)
+            self._hold(data)
             if self.out_size > self.write_buffer_high:
                 # A body streamed from inside the eager step: hand it to the transport now, so
                 # that a client that does not read pauses writing and ``drain`` waits for it.
@@ -832,12 +836,24 @@ class HttpConnection:
         elif not self.transport.is_closing():
             self.transport.write(data)
 
+    def _hold(self, data):
+        """Keep ``data`` for the write at the end of this read."""
+        if self.out_first is None:
+            self.out_first = data
+        else:
+            self.out.append(data)
+        self.out_size += len(data)
+
     def _flush(self):
+        data = self.out_first
+        self.out_first = None
         out = self.out
-        data = out[0] if len(out) == 1 else b"".join(out)
-        out.clear()  # PERF: the same list serves every read of the connection
+        if out:
+            out.insert(0, data)
+            data = b"".join(out)
+            out.clear()
         self.out_size = 0
-        self.transport.write(data)
+        self.send(data)
 
     async def drain(self):
         if self.blocked & _WRITE_BLOCKED and not self.closing:
