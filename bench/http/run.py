@@ -327,16 +327,20 @@ class Bench:
                     self.measure_target(name, round_)
 
 
+#: Targets measured right beside another: the ratio between the two is a floor with little room
+#: (the bare protocol, the raw TFB app) or is judged against its own peer (the ASGI pair), and on a
+#: shared machine drift moves two neighbouring runs least.
+BESIDE = {"bare-protocol": "covet", "covet-raw": "covet", "uvicorn-asgi": "covet-asgi"}
+
+
 def round_order(names: list[str], round_: int) -> list[str]:
     """The order round ``round_`` measures the targets in: rotated, so none is always first, but
-    with an app and its ``-raw`` twin side by side, the first of the two alternating — their ratio
-    is a floor, and drift on a shared machine moves two neighbouring runs least."""
+    with each target of ``BESIDE`` next to its partner, the first of the two alternating."""
     groups: list[list[str]] = []
     for name in names:
-        if name.endswith("-raw") and name[: -len("-raw")] in names:
-            continue
-        twin = f"{name}-raw"
-        groups.append([name, twin] if twin in names else [name])
+        if BESIDE.get(name) in names:
+            continue  # measured in its partner's group
+        groups.append([name, *(twin for twin in names if BESIDE.get(twin) == name)])
     shift = round_ % len(groups)
     ordered = groups[shift:] + groups[:shift]
     return [name for group in ordered for name in (group if round_ % 2 == 0 else group[::-1])]
