@@ -18,7 +18,7 @@ __all__ = ["FixedLoad", "LoadError", "run_counted"]
 
 
 class LoadError(Exception):
-    """The server answered something other than a whole HTTP/1.1 response with a body length."""
+    """The server answered something other than a whole HTTP/1.1 200 response on a kept connection."""
 
 
 class FixedLoad:
@@ -62,16 +62,32 @@ async def _read_response(reader: asyncio.StreamReader) -> None:
     if not status_line.startswith(b"HTTP/1.1 200"):
         raise LoadError(f"the server answered {status_line.decode(errors='replace')!r}, not 200")
     length = None
+    chunked = False
     for line in headers.split(b"\r\n"):
         name, _, value = line.partition(b":")
         name = name.strip().lower()
         if name == b"content-length":
             length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = value.strip().lower() == b"chunked"
         elif name == b"connection" and value.strip().lower() == b"close":
             raise LoadError("the server closed a keep-alive connection: its cost would include connecting")
-    if length is None:
-        raise LoadError("a response without Content-Length: this client reads only those")
-    await reader.readexactly(length)
+    if chunked:
+        await _read_chunks(reader)
+    elif length is not None:
+        await reader.readexactly(length)
+    else:
+        raise LoadError("a response with neither Content-Length nor a chunked body ends only at close")
+
+
+async def _read_chunks(reader: asyncio.StreamReader) -> None:
+    """Read a chunked body to its end (the ASGI servers send one when the app gives no length)."""
+    while True:
+        size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+        if size == 0:
+            await reader.readuntil(b"\r\n")  # no trailer fields here: the blank line
+            return
+        await reader.readexactly(size + 2)
 
 
 def run_counted(
@@ -89,8 +105,8 @@ def run_counted(
 
     async def main() -> int:
         load = FixedLoad(host, port, path, connections, headers)
-        await load.open()
         try:
+            await load.open()
             counting(True)
             try:
                 return await load.run(per_connection)
