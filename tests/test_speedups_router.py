@@ -173,3 +173,21 @@ def test_both_forms_build_and_answer_alike_on_random_routes():
         assert outcome(compiled_table.lookup(method, path)) == expected, (method, path)
         kinds.add(expected[0] if expected[0] != "404" else ("404", expected[1] is not None))
     assert kinds == {"match", "405", "mount", ("404", True), ("404", False)}
+
+
+def test_each_method_of_a_static_path_finds_its_own_route_whatever_order_they_came_in(router):
+    table = router.RouteTable()
+    add(table, "/items", ("POST",), route="create")
+    assert outcome(table.lookup("GET", "/items")) == ("405", ["POST"])
+    add(table, "/items", ("GET",), route="list")
+    add(table, "/items", ("DELETE",), route="clear")
+    found = {m: outcome(table.lookup(m, "/items")) for m in ("GET", "HEAD", "POST", "DELETE", "PUT")}
+    assert found == {
+        "GET": ("match", "list", {}),
+        "HEAD": ("match", "list", {}),
+        "POST": ("match", "create", {}),
+        "DELETE": ("match", "clear", {}),
+        "PUT": ("405", ["DELETE", "GET", "HEAD", "POST"]),
+    }
+    # A method name built at run time (not the interned one) finds the same route.
+    assert outcome(table.lookup("".join(["G", "ET"]), "/items")) == ("match", "list", {})

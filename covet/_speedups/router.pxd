@@ -34,6 +34,7 @@ cdef class NotFound:
 
 
 cdef NotFound _NOT_FOUND
+cdef str _GET
 
 
 cdef class _Entry:
@@ -53,6 +54,7 @@ cdef class _Node:
     cdef object to_python
     cdef str origin
     cdef dict methods
+    cdef _Entry get_entry
     cdef MethodNotAllowed not_allowed
     cdef _Entry mount
 

@@ -25,6 +25,7 @@ _KIND_SLUG = 5
 _KIND_PATH = 6
 _BUILTIN_KINDS = {"str": 1, "int": 2, "float": 3, "uuid": 4, "slug": 5, "path": 6}
 _NO_MATCH = object()
+_GET = "GET"
 _INF = float("inf")
 
 
@@ -98,6 +99,7 @@ class _Node:
         self.to_python = converter.to_python if converter is not None else None
         self.origin = origin
         self.methods = None
+        self.get_entry = None  # methods["GET"], read without the dict for the commonest method
         self.not_allowed = None
         self.mount = None
 
@@ -323,6 +325,8 @@ class RouteTable:
         """The route for a path without parameters, or None (one dict lookup, no allocation)."""
         leaf = self.static_leaves.get(path)
         if leaf is not None:
+            if method is _GET:  # PERF: the reader hands over the interned name
+                return leaf.get_entry
             return leaf.methods.get(method)
         return None
 
@@ -372,6 +376,7 @@ class RouteTable:
             node.methods[method] = _Entry(route, tuple(names), template, False)
             if method == "GET" and "HEAD" not in node.methods:
                 node.methods["HEAD"] = _Entry(route, tuple(names), template, True)
+        node.get_entry = node.methods.get(_GET)
         node.not_allowed = MethodNotAllowed(frozenset(node.methods))
         if not names:
             self.static_leaves["/" + "/".join(segments)] = node
