@@ -145,7 +145,7 @@ cdef class RequestReader:
     cdef int _count_field(self, Py_ssize_t size) except -1
     @cython.locals(length=object, size=Py_ssize_t)
     cdef int _check_field(self, bytes name, bytes value) except -1
-    @cython.locals(base="const char*", spans="unsigned int*", i=Py_ssize_t, value=bytes)
+    @cython.locals(base="const char*", spans="unsigned int*", i=Py_ssize_t)
     cdef _keep_fields(self)
     cpdef on_url(self, bytes url)
     cpdef int feed(self, data) except? -2
@@ -174,8 +174,10 @@ cdef int _on_header_value_complete(llhttp_t* parser) noexcept
 cdef int _field_complete(RequestReader reader) noexcept
 @cython.locals(name=bytes, expected="const char*", i=size_t, c=char)
 cdef bytes _checked_name(const char* at, size_t length)
-@cython.locals(base="const char*", offsets="unsigned int*", i=Py_ssize_t, headers=list, value=bytes)
+@cython.locals(offsets="unsigned int*", headers=list)
 cdef list _headers_from_spans(bytes raw, bytes spans)
+@cython.locals(i=Py_ssize_t, value=bytes)
+cdef int _append_fields(list headers, const char* base, unsigned int* spans, Py_ssize_t count) except -1
 @cython.locals(reader=RequestReader, i=Py_ssize_t)
 cdef int _on_header_field(llhttp_t* parser, const char* at, size_t length) noexcept
 @cython.locals(reader=RequestReader, i=Py_ssize_t)

@@ -179,10 +179,12 @@ class RequestReader:
         if type(data) is not bytes:
             data = bytes(data)
         start: cython.p_const_char = data
-        self.chunk = data
+        self.chunk = data if len(data) <= _LAZY_CHUNK_MAX else None
         self.chunk_start = start
-        # Fields become offsets into ``data`` unless part of this head's fields came earlier.
-        self.lazy = self.field_count == 0 and not self.field and len(data) <= _LAZY_CHUNK_MAX
+        # Fields become offsets into ``data`` unless some of this head's came earlier (or these
+        # are a body's trailer fields).
+        self.lazy = self.chunk is not None and self.current is None and self.field_count == 0 \
+            and not self.field
         err = llhttp_execute(cython.address(self.cparser), start, len(data))
         if self.lazy and (self.span_count or self.field_state):
             self._keep_fields()  # the head goes on in the next read
@@ -320,9 +322,7 @@ class RequestReader:
         spans = self.spans
         if self.headers is None:
             self.headers = []
-        for i in range(0, self.span_count * 4, 4):
-            value = PyBytes_FromStringAndSize(base + spans[i + 2], spans[i + 3])
-            self.headers.append((_lower(base + spans[i], spans[i + 1]), value))
+        _append_fields(self.headers, base, spans, self.span_count)
         i = self.span_count * 4
         if self.field_state >= 1:
             self.field = _lower(base + spans[i], spans[i + 1])
@@ -460,7 +460,7 @@ class RequestReader:
 def _on_message_begin(parser):
     reader = cython.cast(RequestReader, parser.data)
     reader.on_message_begin()
-    reader.lazy = reader.chunk is not None and len(reader.chunk) <= _LAZY_CHUNK_MAX
+    reader.lazy = reader.chunk is not None
     return 0
 
 
@@ -589,13 +589,17 @@ def _checked_name(at, length):
 
 def _headers_from_spans(raw, spans):
     """The (name, value) pairs of a head kept as offsets into ``raw`` (compiled only)."""
-    base = PyBytes_AS_STRING(raw)
-    offsets = cython.cast(cython.p_uint, PyBytes_AS_STRING(spans))
     headers = []
-    for i in range(0, len(spans) // 4, 4):
-        value = PyBytes_FromStringAndSize(base + offsets[i + 2], offsets[i + 3])
-        headers.append((_lower(base + offsets[i], offsets[i + 1]), value))
+    offsets = cython.cast(cython.p_uint, PyBytes_AS_STRING(spans))
+    _append_fields(headers, PyBytes_AS_STRING(raw), offsets, len(spans) // 16)
     return headers
+
+
+def _append_fields(headers, base, spans, count):
+    """Append the ``count`` fields recorded in ``spans`` (offsets into ``base``) as byte pairs."""
+    for i in range(0, count * 4, 4):
+        value = PyBytes_FromStringAndSize(base + spans[i + 2], spans[i + 3])
+        headers.append((_lower(base + spans[i], spans[i + 1]), value))
 
 
 def _on_headers_complete(parser):
