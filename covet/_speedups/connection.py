@@ -834,7 +834,7 @@ class HttpConnection:
                 # that a client that does not read pauses writing and ``drain`` waits for it.
                 self._flush()
         elif not self.transport.is_closing():
-            self.transport.write(data)
+            self.send(data)
 
     def _hold(self, data):
         """Keep ``data`` for the write at the end of this read."""

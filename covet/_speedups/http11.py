@@ -316,7 +316,7 @@ class RequestReader:
         """The fields recorded as offsets into this read become bytes, the one in progress too.
 
         Compiled only: called when the head goes on in another read (the offsets would point
-        into bytes that are gone) or is to be kept apart from a large read.
+        into bytes that are gone), or when llhttp hands over a name or value in two pieces.
         """
         base = self.chunk_start
         spans = self.spans
