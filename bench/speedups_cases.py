@@ -9,6 +9,7 @@ comparison reports a mismatch. To measure a new kernel, write its function and a
 from __future__ import annotations
 
 import asyncio
+import atexit
 import dataclasses
 import functools
 import re
@@ -177,6 +178,18 @@ class _Transport:
 _DATE = re.compile(rb"\r\ndate: [^\r]*\r\n", re.I)
 
 
+_CONNECTION_LOOPS: list[asyncio.AbstractEventLoop] = []
+
+
+def _close_loops() -> None:
+    for loop in _CONNECTION_LOOPS:
+        tasks = asyncio.all_tasks(loop)
+        for task in tasks:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        loop.close()
+
+
 def connection_cases(mod: ModuleType) -> list[Case]:
     from bench.tfb.app import app
     from covet.server.config import ServerConfig
@@ -185,11 +198,13 @@ def connection_cases(mod: ModuleType) -> list[Case]:
         async def make() -> Any:
             return mod.HttpConnection(app, app.__covet_handler__(), ServerConfig(), mod.ServerState("covet"))
 
+        # The loop stays open: the first request makes the connection's handler Task on it (it
+        # never runs here: every handler finishes inline); it is cancelled at exit.
         loop = asyncio.new_event_loop()
-        try:
-            conn = loop.run_until_complete(make())
-        finally:
-            loop.close()
+        if not _CONNECTION_LOOPS:
+            atexit.register(_close_loops)
+        _CONNECTION_LOOPS.append(loop)
+        conn = loop.run_until_complete(make())
         transport = _Transport()
         conn.connection_made(transport)
         return conn, transport
