@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from bench.speedups_compare import broken_cases, compare_module
 from covet import _speedups
+from covet._speedups import pk_get
+from covet.orm.instrumentation import WATCH
+from covet.orm.connection import get_database
+
+
+@pytest.fixture(autouse=True)
+def _orm_bound_back() -> Iterator[None]:
+    """The pk_get cases bind the kernel to a stand-in database, as their own process may: bind it
+    back to the ORM's, as covet.orm.managers does, so the tests after these see the real one."""
+    yield
+    pk_get.bind(get_database, WATCH)
 
 
 @pytest.mark.parametrize("name", _speedups.COMPILED_MODULES)
