@@ -9,8 +9,8 @@ import pytest
 from bench.speedups_compare import broken_cases, compare_module
 from covet import _speedups
 from covet._speedups import pk_get
-from covet.orm.instrumentation import WATCH
 from covet.orm.connection import get_database
+from covet.orm.instrumentation import WATCH
 
 
 @pytest.fixture(autouse=True)
